@@ -1,0 +1,11 @@
+# Every dependency is a Debian 12 package (scripts/setup installs them).
+find_package(Threads REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+
+add_library(hearth_deps INTERFACE)
+target_link_libraries(hearth_deps INTERFACE Threads::Threads nlohmann_json::nlohmann_json fmt::fmt)
+
+add_library(hearth_app_deps INTERFACE)
+target_link_libraries(hearth_app_deps INTERFACE CLI11::CLI11)
