@@ -1,0 +1,126 @@
+// hearth bench: prompt-processing and generation speed, like llama-bench, next to this
+// machine's measured memory bandwidth (the roofline for generation).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "commands.h"
+#include "core/thread_pool.h"
+#include "engine/model_loader.h"
+#include "fit/bandwidth.h"
+#include "models/model.h"
+#include "ops/ops.h"
+
+namespace hearth::cli {
+namespace {
+
+struct BenchOptions {
+  std::string model;
+  int64_t n_prompt = 512;
+  int64_t n_gen = 128;
+  int threads = 0;
+  int repetitions = 2;
+  bool json = false;
+};
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct Timing {
+  double prompt_s = 0, gen_s = 0;
+};
+
+// One repetition: n_prompt tokens in one batch, then n_gen tokens one at a time after them.
+Timing run_once(Model& m, ThreadPool& pool, const BenchOptions& o, std::mt19937& rng) {
+  const auto& c = m.config();
+  kv::KVCache cache(m.kv_config(o.n_prompt + o.n_gen + 1));
+  cache.reserve(0, o.n_prompt + o.n_gen + 1);
+  std::vector<float> logits(c.n_vocab);
+  std::uniform_int_distribution<int32_t> tok(0, static_cast<int32_t>(c.n_vocab - 1));
+  Timing t;
+  Batch b;
+  for (int64_t i = 0; i < o.n_prompt; ++i) b.add(tok(rng), static_cast<int32_t>(i), 0, i + 1 == o.n_prompt);
+  double t0 = now_s();
+  if (o.n_prompt > 0) m.forward(b, cache, logits.data(), pool);
+  t.prompt_s = now_s() - t0;
+  t0 = now_s();
+  for (int64_t i = 0; i < o.n_gen; ++i) {
+    b.clear();
+    b.add(tok(rng), static_cast<int32_t>(o.n_prompt + i), 0, true);
+    m.forward(b, cache, logits.data(), pool);
+  }
+  t.gen_s = now_s() - t0;
+  return t;
+}
+
+void bench(const BenchOptions& o) {
+  LoadedModel lm = load_model_and_tokenizer(o.model, "");
+  Model& m = *lm.model;
+  ThreadPool pool(o.threads);
+  std::fprintf(stderr, "measuring memory bandwidth with %d threads...\n", pool.size());
+  const BandwidthResult bw = measure_read_bandwidth(pool);
+  std::mt19937 rng(1234);
+  { // warm-up: page in the weights, grow scratch buffers
+    BenchOptions w = o;
+    w.n_prompt = std::min<int64_t>(o.n_prompt, 16);
+    w.n_gen = 2;
+    run_once(m, pool, w, rng);
+  }
+  double prompt_s = 0, gen_s = 0;
+  for (int r = 0; r < o.repetitions; ++r) {
+    const Timing t = run_once(m, pool, o, rng);
+    prompt_s += t.prompt_s;
+    gen_s += t.gen_s;
+  }
+  const double prompt_tok_s = prompt_s > 0 ? o.n_prompt * o.repetitions / prompt_s : 0;
+  const double gen_tok_s = gen_s > 0 ? o.n_gen * o.repetitions / gen_s : 0;
+  const uint64_t bytes = m.weight_bytes_per_token();
+  const double roofline_tok_s = bw.read_gbs * 1e9 / static_cast<double>(bytes);
+  const double roofline_pct = 100.0 * gen_tok_s / roofline_tok_s;
+  const std::string kernels = ops::kernel_report();
+  if (o.json) {
+    nlohmann::json j{{"model", lm.path},
+                     {"params_bytes_per_token", bytes},
+                     {"threads", pool.size()},
+                     {"n_prompt", o.n_prompt},
+                     {"n_gen", o.n_gen},
+                     {"repetitions", o.repetitions},
+                     {"prompt_tok_s", prompt_tok_s},
+                     {"gen_tok_s", gen_tok_s},
+                     {"mem_bandwidth_gbs", bw.read_gbs},
+                     {"roofline_tok_s", roofline_tok_s},
+                     {"roofline_pct", roofline_pct},
+                     {"kernels", kernels}};
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf("model      %s (%.1f MB of weights read per token)\n", lm.path.c_str(), bytes / 1e6);
+  std::printf("threads    %d\n", pool.size());
+  std::printf("kernels    %s\n", kernels.c_str());
+  std::printf("bandwidth  %.1f GB/s read (measured)\n", bw.read_gbs);
+  std::printf("pp%-6lld  %8.1f tok/s\n", static_cast<long long>(o.n_prompt), prompt_tok_s);
+  std::printf("tg%-6lld  %8.1f tok/s   roofline %.1f tok/s -> %.0f%%\n",
+              static_cast<long long>(o.n_gen), gen_tok_s, roofline_tok_s, roofline_pct);
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto o = std::make_shared<BenchOptions>();
+  CLI::App* cmd = app.add_subcommand("bench", "Measure prompt and generation speed against the memory-bandwidth roofline");
+  cmd->add_option("-m,--model", o->model, "A .gguf file, an HF folder or a model id")->required();
+  cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens (one batch)")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("-n,--n-gen", o->n_gen, "Generated tokens (one at a time, after the prompt)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("-t,--threads", o->threads, "CPU threads (default: physical cores)");
+  cmd->add_option("-r,--repetitions", o->repetitions, "Repetitions to average")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--json", o->json, "Print one JSON object");
+  cmd->callback([o] { bench(*o); });
+}
+
+}  // namespace hearth::cli

@@ -1,0 +1,87 @@
+#include "kv/kv_cache.h"
+
+#include "core/error.h"
+
+namespace hearth::kv {
+
+BlockAllocator::BlockAllocator(int64_t n_blocks) : n_total_(n_blocks) {
+  free_.reserve(n_blocks);
+  // Hand out low ids first (keeps the used part of the pool compact).
+  for (int64_t b = n_blocks - 1; b >= 0; --b) free_.push_back(static_cast<int32_t>(b));
+}
+
+bool BlockAllocator::allocate(int32_t& block) {
+  if (free_.empty()) return false;
+  block = free_.back();
+  free_.pop_back();
+  return true;
+}
+
+void BlockAllocator::release(int32_t block) { free_.push_back(block); }
+
+KVCache::KVCache(const KVCacheConfig& config) : config_(config), allocator_(config.n_blocks) {
+  if (config.n_layers <= 0 || config.kv_dim <= 0 || config.block_size <= 0 || config.n_blocks <= 0)
+    fail("invalid KV cache shape: {} layers, kv_dim {}, block size {}, {} blocks", config.n_layers,
+         config.kv_dim, config.block_size, config.n_blocks);
+  const size_t n = static_cast<size_t>(config.n_layers * config.n_blocks * config.block_size *
+                                       config.kv_dim);
+  keys_.assign(n, 0.0f);
+  values_.assign(n, 0.0f);
+}
+
+bool KVCache::reserve(int32_t seq, int64_t n_tokens) {
+  auto& blocks = tables_[seq];
+  const int64_t need = blocks_needed(n_tokens) - static_cast<int64_t>(blocks.size());
+  if (need <= 0) return true;
+  if (need > allocator_.n_free()) return false;
+  for (int64_t i = 0; i < need; ++i) {
+    int32_t b;
+    allocator_.allocate(b);
+    blocks.push_back(b);
+  }
+  return true;
+}
+
+void KVCache::release(int32_t seq) {
+  auto it = tables_.find(seq);
+  if (it == tables_.end()) return;
+  for (int32_t b : it->second) allocator_.release(b);
+  tables_.erase(it);
+}
+
+int64_t KVCache::capacity(int32_t seq) const {
+  auto it = tables_.find(seq);
+  return it == tables_.end() ? 0 : static_cast<int64_t>(it->second.size()) * config_.block_size;
+}
+
+const std::vector<int32_t>& KVCache::table(int32_t seq) const {
+  auto it = tables_.find(seq);
+  if (it == tables_.end()) fail("internal error: sequence {} has no KV blocks", seq);
+  return it->second;
+}
+
+float* KVCache::row(std::vector<float>& store, int64_t layer, int32_t seq, int64_t pos) {
+  const auto& blocks = table(seq);
+  const int64_t bi = pos / config_.block_size;
+  if (pos < 0 || bi >= static_cast<int64_t>(blocks.size()))
+    fail("internal error: position {} of sequence {} is outside its reserved KV blocks", pos, seq);
+  const int64_t block_elems = config_.block_size * config_.kv_dim;
+  const int64_t layer_elems = config_.n_blocks * block_elems;
+  return store.data() + layer * layer_elems + blocks[bi] * block_elems +
+         (pos % config_.block_size) * config_.kv_dim;
+}
+
+float* KVCache::key_row(int64_t layer, int32_t seq, int64_t pos) { return row(keys_, layer, seq, pos); }
+float* KVCache::value_row(int64_t layer, int32_t seq, int64_t pos) {
+  return row(values_, layer, seq, pos);
+}
+
+ops::PagedKV KVCache::view(int64_t layer, int32_t seq) const {
+  const auto& blocks = table(seq);
+  const int64_t layer_elems = config_.n_blocks * config_.block_size * config_.kv_dim;
+  return ops::PagedKV{keys_.data() + layer * layer_elems, values_.data() + layer * layer_elems,
+                      blocks.data(), static_cast<int64_t>(blocks.size()), config_.block_size,
+                      config_.kv_dim};
+}
+
+}  // namespace hearth::kv

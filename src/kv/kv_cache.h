@@ -1,0 +1,72 @@
+// The paged KV cache: keys and values of every sequence, per layer, in fixed-size blocks.
+// A sequence owns a block table (block ids in position order); position p of the sequence
+// lives in block table[p / block_size] at row p % block_size. Blocks come from one shared pool,
+// so sequences of any length share memory without fragmentation and without copying when
+// they grow — what continuous batching needs (vLLM's PagedAttention layout).
+#pragma once
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "ops/attention.h"
+
+namespace hearth::kv {
+
+struct KVCacheConfig {
+  int64_t n_layers = 0;
+  int64_t kv_dim = 0;        // n_kv_heads * head_dim
+  int64_t block_size = 16;   // tokens per block
+  int64_t n_blocks = 0;      // total blocks in the pool (per layer)
+
+  int64_t bytes() const { return 2 * n_layers * n_blocks * block_size * kv_dim * 4; }
+};
+
+// Hands out block ids from a fixed pool; a plain free list.
+class BlockAllocator {
+ public:
+  explicit BlockAllocator(int64_t n_blocks);
+  bool allocate(int32_t& block);  // false when the pool is empty
+  void release(int32_t block);
+  int64_t n_free() const { return static_cast<int64_t>(free_.size()); }
+  int64_t n_total() const { return n_total_; }
+
+ private:
+  int64_t n_total_;
+  std::vector<int32_t> free_;
+};
+
+class KVCache {
+ public:
+  explicit KVCache(const KVCacheConfig& config);
+
+  const KVCacheConfig& config() const { return config_; }
+  // Makes room for positions [0, n_tokens) of `seq`. False (and nothing allocated) when the
+  // pool has too few free blocks.
+  bool reserve(int32_t seq, int64_t n_tokens);
+  // Frees every block of `seq`.
+  void release(int32_t seq);
+  // Positions of `seq` that have room (a multiple of block_size).
+  int64_t capacity(int32_t seq) const;
+  int64_t blocks_free() const { return allocator_.n_free(); }
+  int64_t blocks_needed(int64_t n_tokens) const {
+    return (n_tokens + config_.block_size - 1) / config_.block_size;
+  }
+
+  // Rows to write this token's key and value into (kv_dim floats each).
+  float* key_row(int64_t layer, int32_t seq, int64_t pos);
+  float* value_row(int64_t layer, int32_t seq, int64_t pos);
+  // What attention reads for `seq` in `layer`.
+  ops::PagedKV view(int64_t layer, int32_t seq) const;
+
+ private:
+  float* row(std::vector<float>& store, int64_t layer, int32_t seq, int64_t pos);
+  const std::vector<int32_t>& table(int32_t seq) const;
+
+  KVCacheConfig config_;
+  BlockAllocator allocator_;
+  std::vector<float> keys_;    // [layer][block][row][kv_dim]
+  std::vector<float> values_;  // same layout
+  std::unordered_map<int32_t, std::vector<int32_t>> tables_;
+};
+
+}  // namespace hearth::kv

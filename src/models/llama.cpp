@@ -1,0 +1,176 @@
+// Llama-family forward pass: composes ops, owns no kernels.
+//
+//   x = embed(tokens)
+//   per layer:  x += Wo · attention(rope(Wq·norm(x)), rope(Wk·norm(x)), Wv·norm(x))
+//               x += Wdown · (silu(Wgate·norm(x)) * Wup·norm(x))
+//   logits = Wout · norm(x)        (rows of tokens that asked for logits only)
+#include "models/llama.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <vector>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "ops/attention.h"
+#include "ops/ops.h"
+#include "ops/quant.h"
+
+namespace hearth {
+namespace {
+
+struct LayerWeights {
+  const float* attn_norm;
+  const TensorView* wq;
+  const TensorView* wk;
+  const TensorView* wv;
+  const TensorView* wo;
+  const float* ffn_norm;
+  const TensorView* w_gate;
+  const TensorView* w_up;
+  const TensorView* w_down;
+};
+
+// Activations for one forward call; grown to the largest batch seen, never shrunk, so the
+// steady state allocates nothing.
+struct Scratch {
+  std::vector<float> x, h, q, k, v, att, gate, up, out_rows;
+  std::vector<ops::PagedKV> views;
+  void ensure(const ModelConfig& c, int64_t n, int64_t n_out) {
+    auto grow = [](std::vector<float>& b, int64_t size) {
+      if (static_cast<int64_t>(b.size()) < size) b.resize(size);
+    };
+    grow(x, n * c.dim);
+    grow(h, n * c.dim);
+    grow(q, n * c.q_dim());
+    grow(k, n * c.kv_dim());
+    grow(v, n * c.kv_dim());
+    grow(att, n * c.q_dim());
+    grow(gate, n * c.ffn_dim);
+    grow(up, n * c.ffn_dim);
+    grow(out_rows, n_out * c.dim);
+    if (static_cast<int64_t>(views.size()) < n) views.resize(n);
+  }
+};
+
+class Llama final : public Model {
+ public:
+  Llama(ModelConfig config, std::unique_ptr<WeightSource> weights)
+      : Model(std::move(config), std::move(weights)) {
+    const ModelConfig& c = config_;
+    const WeightSource& w = *weights_;
+    tok_embd_ = &w.get("token_embd.weight", {c.n_vocab, c.dim});
+    output_norm_ = norm_weight("output_norm.weight");
+    output_ = c.tied_embeddings ? tok_embd_ : &w.get("output.weight", {c.n_vocab, c.dim});
+    for (int64_t i = 0; i < c.n_layers; ++i) {
+      const std::string p = "blk." + std::to_string(i) + ".";
+      LayerWeights l;
+      l.attn_norm = norm_weight(p + "attn_norm.weight");
+      l.wq = &matrix(p + "attn_q.weight", {c.q_dim(), c.dim});
+      l.wk = &matrix(p + "attn_k.weight", {c.kv_dim(), c.dim});
+      l.wv = &matrix(p + "attn_v.weight", {c.kv_dim(), c.dim});
+      l.wo = &matrix(p + "attn_output.weight", {c.dim, c.q_dim()});
+      l.ffn_norm = norm_weight(p + "ffn_norm.weight");
+      l.w_gate = &matrix(p + "ffn_gate.weight", {c.ffn_dim, c.dim});
+      l.w_up = &matrix(p + "ffn_up.weight", {c.ffn_dim, c.dim});
+      l.w_down = &matrix(p + "ffn_down.weight", {c.dim, c.ffn_dim});
+      layers_.push_back(l);
+    }
+    inv_freq_ = c.rope_inv_freq();
+  }
+
+  void forward(const Batch& batch, kv::KVCache& cache, float* logits, ThreadPool& pool) override {
+    const ModelConfig& c = config_;
+    const int64_t n = batch.size();
+    if (n == 0) return;
+    const int64_t n_out = batch.n_outputs();
+    check_batch(batch, cache);
+    Scratch& s = scratch_;
+    s.ensure(c, n, n_out);
+
+    ops::get_rows(*tok_embd_, batch.tokens.data(), n, s.x.data());
+    const ops::AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim,
+                                    1.0f / std::sqrt(static_cast<float>(c.head_dim)),
+                                    c.sliding_window};
+    for (int64_t il = 0; il < c.n_layers; ++il) {
+      const LayerWeights& l = layers_[il];
+      // attention block
+      ops::rmsnorm(s.x.data(), l.attn_norm, s.h.data(), n, c.dim, c.rms_eps);
+      ops::matmul(*l.wq, s.h.data(), n, s.q.data(), pool);
+      ops::matmul(*l.wk, s.h.data(), n, s.k.data(), pool);
+      ops::matmul(*l.wv, s.h.data(), n, s.v.data(), pool);
+      ops::rope(s.q.data(), n, c.n_heads, c.head_dim, c.rope_dim, batch.positions.data(),
+                inv_freq_.data(), c.rope_mode);
+      ops::rope(s.k.data(), n, c.n_kv_heads, c.head_dim, c.rope_dim, batch.positions.data(),
+                inv_freq_.data(), c.rope_mode);
+      for (int64_t t = 0; t < n; ++t) {
+        const int32_t seq = batch.seq_ids[t], pos = batch.positions[t];
+        std::copy_n(s.k.data() + t * c.kv_dim(), c.kv_dim(), cache.key_row(il, seq, pos));
+        std::copy_n(s.v.data() + t * c.kv_dim(), c.kv_dim(), cache.value_row(il, seq, pos));
+      }
+      for (int64_t t = 0; t < n; ++t) s.views[t] = cache.view(il, batch.seq_ids[t]);
+      ops::attention(s.q.data(), n, batch.positions.data(), s.views.data(), shape, s.att.data(),
+                     pool);
+      ops::matmul(*l.wo, s.att.data(), n, s.h.data(), pool);
+      ops::add_inplace(s.x.data(), s.h.data(), n * c.dim);
+      // feed-forward block
+      ops::rmsnorm(s.x.data(), l.ffn_norm, s.h.data(), n, c.dim, c.rms_eps);
+      ops::matmul(*l.w_gate, s.h.data(), n, s.gate.data(), pool);
+      ops::matmul(*l.w_up, s.h.data(), n, s.up.data(), pool);
+      ops::silu_mul(s.gate.data(), s.up.data(), s.gate.data(), n * c.ffn_dim);
+      ops::matmul(*l.w_down, s.gate.data(), n, s.h.data(), pool);
+      ops::add_inplace(s.x.data(), s.h.data(), n * c.dim);
+    }
+    if (n_out == 0) return;
+    int64_t o = 0;
+    for (int64_t t = 0; t < n; ++t)
+      if (batch.want_logits[t])
+        std::copy_n(s.x.data() + t * c.dim, c.dim, s.out_rows.data() + (o++) * c.dim);
+    ops::rmsnorm(s.out_rows.data(), output_norm_, s.out_rows.data(), n_out, c.dim, c.rms_eps);
+    ops::matmul(*output_, s.out_rows.data(), n_out, logits, pool);
+  }
+
+ private:
+  const TensorView& matrix(const std::string& name, const std::vector<int64_t>& shape) {
+    return weights_->get(name, shape);
+  }
+
+  // Norm weights are tiny; they are kept as F32 whatever the file stores.
+  const float* norm_weight(const std::string& name) {
+    const TensorView& t = weights_->get(name, {config_.dim});
+    auto& buf = norm_buffers_.emplace_back(static_cast<size_t>(config_.dim));
+    ops::dequantize_row(t.dtype, t.data, buf.data(), config_.dim);
+    return buf.data();
+  }
+
+  void check_batch(const Batch& b, const kv::KVCache& cache) const {
+    const int64_t n = b.size();
+    if (static_cast<int64_t>(b.positions.size()) != n || static_cast<int64_t>(b.seq_ids.size()) != n ||
+        static_cast<int64_t>(b.want_logits.size()) != n)
+      fail("internal error: batch arrays have different lengths");
+    for (int64_t t = 0; t < n; ++t) {
+      if (b.tokens[t] < 0 || b.tokens[t] >= config_.n_vocab)
+        fail("token id {} is outside the vocabulary (0..{})", b.tokens[t], config_.n_vocab - 1);
+      if (b.positions[t] < 0 || b.positions[t] >= cache.capacity(b.seq_ids[t]))
+        fail("internal error: position {} of sequence {} has no KV cache room", b.positions[t],
+             b.seq_ids[t]);
+    }
+  }
+
+  const TensorView* tok_embd_;
+  const TensorView* output_;
+  const float* output_norm_;
+  std::vector<LayerWeights> layers_;
+  std::vector<float> inv_freq_;
+  std::deque<std::vector<float>> norm_buffers_;  // deque: pointers stay valid as it grows
+  Scratch scratch_;
+};
+
+}  // namespace
+
+std::unique_ptr<Model> make_llama(ModelConfig config, std::unique_ptr<WeightSource> weights) {
+  return std::make_unique<Llama>(std::move(config), std::move(weights));
+}
+
+}  // namespace hearth

@@ -1,0 +1,58 @@
+// A loaded model: its config, its weights, and the forward pass of its architecture.
+// Architectures (one file each: llama.cpp, ...) compose ops only; they never see a kernel.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "kv/kv_cache.h"
+#include "models/batch.h"
+#include "models/model_config.h"
+#include "models/weight_source.h"
+
+namespace hearth {
+
+class ThreadPool;
+
+class Model {
+ public:
+  virtual ~Model() = default;
+
+  const ModelConfig& config() const { return config_; }
+  const WeightSource& weights() const { return *weights_; }
+
+  // Runs every token of `batch` through the model. The KV cache must hold room for each
+  // token's position in its sequence (KVCache::reserve); keys and values are written there.
+  // Logits of the tokens marked want_logits go to `logits`, one row of n_vocab floats each,
+  // in batch order.
+  virtual void forward(const Batch& batch, kv::KVCache& cache, float* logits, ThreadPool& pool) = 0;
+
+  // A cache shape for this model holding `n_tokens` token positions in total.
+  kv::KVCacheConfig kv_config(int64_t n_tokens, int64_t block_size = 16) const;
+  // Bytes of weights read to produce one token (every matrix once): the bandwidth roofline.
+  uint64_t weight_bytes_per_token() const;
+
+ protected:
+  Model(ModelConfig config, std::unique_ptr<WeightSource> weights)
+      : config_(std::move(config)), weights_(std::move(weights)) {}
+
+  ModelConfig config_;
+  std::unique_ptr<WeightSource> weights_;
+};
+
+using ArchitectureFactory =
+    std::function<std::unique_ptr<Model>(ModelConfig, std::unique_ptr<WeightSource>)>;
+// Architectures register themselves by name (ModelConfig::arch).
+bool register_architecture(const std::string& arch, ArchitectureFactory factory);
+
+namespace io {
+class GGUFFile;
+}
+// path: a .gguf file or an HF folder (already resolved by io::locate_model).
+std::unique_ptr<Model> load_model(const std::string& path);
+std::unique_ptr<Model> load_gguf_model(std::shared_ptr<const io::GGUFFile> file);
+// Builds the architecture for a config and weights from any source (synthetic models too).
+std::unique_ptr<Model> make_model(ModelConfig config, std::unique_ptr<WeightSource> weights);
+
+}  // namespace hearth

@@ -1,0 +1,99 @@
+#include "ops/attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "core/thread_pool.h"
+
+namespace hearth::ops {
+namespace {
+
+int64_t first_position(int64_t pos, int64_t window) {
+  return window > 0 ? std::max<int64_t>(0, pos - window + 1) : 0;
+}
+
+float dot(const float* a, const float* b, int64_t n) {
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+}  // namespace
+
+// Work item = (token, KV head): the group of query heads that share one KV head are scored
+// together, so each key and value row is read once per group, not once per query head.
+void attention(const float* q, int64_t n_tokens, const int32_t* positions, const PagedKV* kv,
+               const AttentionShape& s, float* out, ThreadPool& pool) {
+  const int64_t group = s.n_heads / s.n_kv_heads;
+  const int64_t q_stride = s.n_heads * s.head_dim;
+  pool.parallel_for(n_tokens * s.n_kv_heads, [&](int64_t begin, int64_t end, int) {
+    thread_local std::vector<float> scores;  // [group][n_positions], grows once
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t t = item / s.n_kv_heads, kvh = item % s.n_kv_heads;
+      const int64_t last = positions[t];
+      const int64_t first = first_position(last, s.sliding_window);
+      const int64_t n = last - first + 1;
+      if (static_cast<int64_t>(scores.size()) < group * n) scores.resize(group * n);
+      const PagedKV& cache = kv[t];
+      const float* q_group = q + t * q_stride + kvh * group * s.head_dim;
+      float* out_group = out + t * q_stride + kvh * group * s.head_dim;
+      for (int64_t p = 0; p < n; ++p) {
+        const float* k = cache.key(first + p) + kvh * s.head_dim;
+        for (int64_t g = 0; g < group; ++g)
+          scores[g * n + p] = dot(q_group + g * s.head_dim, k, s.head_dim) * s.scale;
+      }
+      for (int64_t g = 0; g < group; ++g) {
+        float* sc = scores.data() + g * n;
+        const float mx = *std::max_element(sc, sc + n);
+        float sum = 0.0f;
+        for (int64_t p = 0; p < n; ++p) sum += (sc[p] = std::exp(sc[p] - mx));
+        const float inv = 1.0f / sum;
+        for (int64_t p = 0; p < n; ++p) sc[p] *= inv;
+        std::fill(out_group + g * s.head_dim, out_group + (g + 1) * s.head_dim, 0.0f);
+      }
+      for (int64_t p = 0; p < n; ++p) {
+        const float* v = cache.value(first + p) + kvh * s.head_dim;
+        for (int64_t g = 0; g < group; ++g) {
+          const float w = scores[g * n + p];
+          float* o = out_group + g * s.head_dim;
+          for (int64_t d = 0; d < s.head_dim; ++d) o[d] += w * v[d];
+        }
+      }
+    }
+  });
+}
+
+namespace ref {
+
+// Textbook attention in double precision, one query head at a time.
+void attention(const float* q, int64_t n_tokens, const int32_t* positions, const PagedKV* kv,
+               const AttentionShape& s, float* out) {
+  const int64_t group = s.n_heads / s.n_kv_heads;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const int64_t last = positions[t], first = first_position(last, s.sliding_window);
+    for (int64_t h = 0; h < s.n_heads; ++h) {
+      const float* qh = q + (t * s.n_heads + h) * s.head_dim;
+      const int64_t kvh = h / group;
+      std::vector<double> w;
+      for (int64_t p = first; p <= last; ++p) {
+        const float* k = kv[t].key(p) + kvh * s.head_dim;
+        double d = 0;
+        for (int64_t i = 0; i < s.head_dim; ++i) d += static_cast<double>(qh[i]) * k[i];
+        w.push_back(d * s.scale);
+      }
+      const double mx = *std::max_element(w.begin(), w.end());
+      double sum = 0;
+      for (double& x : w) sum += (x = std::exp(x - mx));
+      for (int64_t i = 0; i < s.head_dim; ++i) {
+        double acc = 0;
+        for (int64_t p = first; p <= last; ++p)
+          acc += w[p - first] / sum * kv[t].value(p)[kvh * s.head_dim + i];
+        out[(t * s.n_heads + h) * s.head_dim + i] = static_cast<float>(acc);
+      }
+    }
+  }
+}
+
+}  // namespace ref
+}  // namespace hearth::ops

@@ -1,0 +1,114 @@
+// How much quantization changes the model's predictions, teacher-forced over the reference
+// continuation of stories260K: top-1 agreement with the F32 model and the mean KL divergence
+// KL(P_f32 || P_quant) per position.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "convert/convert.h"
+#include "core/thread_pool.h"
+#include "models/model.h"
+#include "support/run_command.h"
+
+using namespace hearth;
+
+namespace {
+
+const std::string kData = HEARTH_TESTDATA;
+const std::string kGguf = kData + "/models/stories260K.gguf";
+
+std::vector<int32_t> reference_sequence() {
+  const auto ref = nlohmann::json::parse(test::slurp(kData + "/models/stories260K.greedy_bos.json"));
+  auto ids = ref["prompt_ids"].get<std::vector<int32_t>>();
+  for (int32_t id : ref["generated_ids"].get<std::vector<int32_t>>()) ids.push_back(id);
+  return ids;
+}
+
+// Logits at every position of `ids`, one forward pass.
+std::vector<float> all_logits(Model& m, const std::vector<int32_t>& ids) {
+  ThreadPool pool(2);
+  const int64_t n = static_cast<int64_t>(ids.size());
+  kv::KVCache cache(m.kv_config(n));
+  EXPECT_TRUE(cache.reserve(0, n));
+  Batch b;
+  for (int64_t i = 0; i < n; ++i) b.add(ids[i], static_cast<int32_t>(i), 0, true);
+  std::vector<float> logits(n * m.config().n_vocab);
+  m.forward(b, cache, logits.data(), pool);
+  return logits;
+}
+
+struct Quality {
+  double top1_agreement;
+  double mean_kl;
+};
+
+Quality compare(const std::vector<float>& base, const std::vector<float>& quant, int64_t vocab) {
+  const int64_t n = static_cast<int64_t>(base.size()) / vocab;
+  int64_t agree = 0;
+  double kl_sum = 0;
+  for (int64_t t = 0; t < n; ++t) {
+    const float* p = base.data() + t * vocab;
+    const float* q = quant.data() + t * vocab;
+    agree += std::max_element(p, p + vocab) - p == std::max_element(q, q + vocab) - q;
+    auto log_softmax = [vocab](const float* x) {
+      const double mx = *std::max_element(x, x + vocab);
+      double s = 0;
+      for (int64_t i = 0; i < vocab; ++i) s += std::exp(x[i] - mx);
+      std::vector<double> out(vocab);
+      for (int64_t i = 0; i < vocab; ++i) out[i] = x[i] - mx - std::log(s);
+      return out;
+    };
+    const auto lp = log_softmax(p), lq = log_softmax(q);
+    for (int64_t i = 0; i < vocab; ++i) kl_sum += std::exp(lp[i]) * (lp[i] - lq[i]);
+  }
+  return {static_cast<double>(agree) / n, kl_sum / n};
+}
+
+Quality quantized_quality(const std::string& source, DType type, const std::vector<int32_t>& ids) {
+  test::TempDir dir;
+  QuantizeOptions o;
+  o.input = source;
+  o.output = dir / "q.gguf";
+  o.type = type;
+  quantize_model(o);
+  auto base = load_model(source), quant = load_model(o.output);
+  const auto q = compare(all_logits(*base, ids), all_logits(*quant, ids), base->config().n_vocab);
+  std::printf("[quality] %s %s: top-1 agreement %.4f, mean KL %.6f\n", source.c_str(),
+              dtype_name(type), q.top1_agreement, q.mean_kl);
+  return q;
+}
+
+}  // namespace
+
+// BOUNDS — see the comment at each assertion for why each bound is where it is.
+TEST(QuantQuality, Stories260KQ8_0) {
+  const auto q = quantized_quality(kGguf, DType::Q8_0, reference_sequence());
+  // 8-bit blocks keep every weight within 1/254 of its block's max: the logits move by far
+  // less than the usual gap between the best and second-best token.
+  EXPECT_GE(q.top1_agreement, 0.98);
+  EXPECT_LE(q.mean_kl, 0.002);
+}
+
+TEST(QuantQuality, Stories260KQ4_0) {
+  const auto q = quantized_quality(kGguf, DType::Q4_0, reference_sequence());
+  // 4-bit blocks (16 levels) err by up to 1/16 of the block range; on a 260K-parameter model
+  // with no redundancy that visibly shifts close calls, but most predictions must survive.
+  EXPECT_GE(q.top1_agreement, 0.85);
+  EXPECT_LE(q.mean_kl, 0.05);
+}
+
+TEST(QuantQuality, SynthQ4_K) {
+  test::TempDir dir;
+  SynthOptions s;
+  s.shape = "tiny-256";
+  s.type = DType::F32;
+  s.vocab = kGguf;
+  s.output = dir / "synth.gguf";
+  s.weight_std = 0.08f;  // spread enough that the next-token distribution is not flat
+  synth_model(s);
+  const auto q = quantized_quality(s.output, DType::Q4_K, reference_sequence());
+  // Q4_K: 4-bit weights with 6-bit per-32 scales and minimums, closer than Q4_0.
+  EXPECT_GE(q.top1_agreement, 0.90);
+  EXPECT_LE(q.mean_kl, 0.02);
+}
