@@ -1,0 +1,38 @@
+// Run-time choice of CPU kernels. The best table this CPU supports is picked from CPUID on
+// first use; the environment variable HEARTH_ISA=generic|avx2|avx512 caps it at a lower
+// level (to test or compare the fallbacks; asking for more than the CPU has gives what it has).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "backends/cpu/kernels.h"
+#include "core/dtype.h"
+#include "core/tensor.h"
+#include "core/thread_pool.h"
+
+namespace hearth::cpu {
+
+const char* isa_name(Isa isa);
+// Whether this CPU (and OS) can run the kernels of that level.
+bool isa_supported(Isa isa);
+// The table of one level; throws hearth::Error if this CPU cannot run it.
+const KernelTable& kernels_for(Isa isa);
+// The level active_kernels() picks for a HEARTH_ISA value (nullptr or "" = unset): the best
+// supported level, capped at the requested one. Throws hearth::Error for an unknown value.
+Isa choose_isa(const char* requested);
+// The table every op uses: the best supported level, capped by HEARTH_ISA. Chosen once;
+// throws hearth::Error on the first call if HEARTH_ISA holds an unknown value.
+const KernelTable& active_kernels();
+
+// The matmul kernel of a table for a weight type; throws hearth::Error for I32 weights.
+const MatmulKernel& matmul_kernel(const KernelTable& table, DType weight_type);
+
+// y[t][o] = sum_i x[t][i] * W[o][i] with the kernels of `table` (ops::matmul uses
+// active_kernels()). Validates W (dtype, block multiple, size, alignment) with clear errors.
+void matmul(const KernelTable& table, const TensorView& W, const float* x, int64_t n_tokens,
+            float* y, ThreadPool& pool);
+
+// "matmul: avx512 (F32: fma, ...); ops: avx512" — which implementations run here.
+std::string kernel_report(const KernelTable& table);
+
+}  // namespace hearth::cpu

@@ -1,0 +1,67 @@
+// Portable row-wise float ops and the generic kernel table.
+#include <cmath>
+#include <limits>
+
+#include "backends/cpu/generic/generic_kernels.h"
+
+namespace hearth::cpu::generic {
+
+void rmsnorm_row(const float* x, const float* weight, float* y, int64_t dim, float eps) {
+  double ss = 0.0;
+  for (int64_t i = 0; i < dim; ++i) ss += static_cast<double>(x[i]) * x[i];
+  const float scale = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(dim) + eps));
+  for (int64_t i = 0; i < dim; ++i) y[i] = x[i] * scale * weight[i];
+}
+
+void silu_mul(const float* gate, const float* up, float* out, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    const float g = gate[i];
+    out[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+void add(float* acc, const float* x, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) acc[i] += x[i];
+}
+
+void softmax(float* x, int64_t n) {
+  if (n <= 0) return;
+  float max = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) max = x[i] > max ? x[i] : max;
+  if (max == -std::numeric_limits<float>::infinity()) {
+    // Every entry is -inf (all masked): the limit of equal logits is uniform.
+    for (int64_t i = 0; i < n; ++i) x[i] = 1.0f / static_cast<float>(n);
+    return;
+  }
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+}  // namespace hearth::cpu::generic
+
+namespace hearth::cpu {
+
+constinit const KernelTable kGenericKernels = {
+    Isa::Generic,
+    "generic",
+    {generic::gemv_f32, ActFormat::F32, "scalar f32"},
+    {generic::gemv_f16, ActFormat::F32, "scalar f16->f32"},
+    {generic::gemv_bf16, ActFormat::F32, "scalar bf16->f32"},
+    {generic::gemv_q8_0, ActFormat::Q8_32, "scalar int8 dot"},
+    {generic::gemv_q4_0, ActFormat::Q8_32, "scalar int8 dot"},
+    {generic::gemv_q4_k, ActFormat::Q8_256, "scalar int8 dot"},
+    {generic::gemv_q6_k, ActFormat::Q8_256, "scalar int8 dot"},
+    generic::quantize_act_q8_32,
+    generic::quantize_act_q8_256,
+    generic::rmsnorm_row,
+    generic::silu_mul,
+    generic::add,
+    generic::softmax,
+};
+
+}  // namespace hearth::cpu

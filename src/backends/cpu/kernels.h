@@ -1,0 +1,85 @@
+// The CPU kernel interface: one KernelTable per instruction-set level, filled by the files in
+// this folder (generic/portable), x86_avx2/ and x86_avx512/, and picked at run time by
+// dispatch.cpp. Only plain data and declarations live here: the per-ISA files are compiled
+// with different -m flags, and an inline function shared between them could be emitted with
+// AVX-512 instructions and then linked into a generic caller.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace hearth::cpu {
+
+enum class Isa { Generic, Avx2, Avx512 };
+
+// Tokens that one pass over a weight row serves (activations of this many tokens are kept in
+// registers/L1 while the row streams by).
+inline constexpr int kTokenTile = 4;
+// Alignment of every prepared activation row.
+inline constexpr int64_t kActAlign = 64;
+
+// ---------------------------------------------------------------- prepared activations
+// Quantized weights are multiplied with activations quantized once per call to int8, so the
+// inner loops are integer dot products. One token's row of `cols` activations becomes:
+//   qs[cols]            int8 values, at offset 0
+//   d[cols / block]     float scale per block (block = 32 or 256), value = qs * d
+//   sums[cols / 16]     int16 sum of qs per 16 elements (Q8_256 only; K-quant mins/offsets)
+// The scale is amax / 127 and q = round-half-even(x * 127 / amax), identical on every ISA.
+enum class ActFormat {
+  F32,     // the float activations as given
+  Q8_32,   // int8, one scale per 32 (for Q8_0, Q4_0 weights)
+  Q8_256,  // int8, one scale per 256 plus per-16 sums (for Q4_K, Q6_K weights)
+};
+
+struct ActLayout {
+  int64_t d_offset = 0;     // byte offset of the float scales
+  int64_t sums_offset = 0;  // byte offset of the int16 sums (Q8_256)
+  int64_t row_bytes = 0;    // bytes per token, a multiple of kActAlign
+};
+ActLayout act_layout(ActFormat format, int64_t cols);
+
+// Quantizes one row of cols activations (cols a multiple of the block) into the layout above.
+using QuantizeActFn = void (*)(const float* x, int64_t cols, uint8_t* dst);
+
+// ---------------------------------------------------------------- matmul tiles
+// One tile of y = x W^T: rows [0, n_rows) of the weights starting at `w`, tokens
+// [0, n_tokens) of the prepared activations starting at `act`; writes
+// y[t * y_stride + r]. n_tokens <= kTokenTile. cols is a multiple of the weight block size.
+struct GemvTile {
+  const uint8_t* w;
+  int64_t w_row_bytes;
+  int64_t n_rows;
+  int64_t cols;
+  const uint8_t* act;
+  int64_t act_stride;  // bytes between consecutive tokens' prepared activations
+  int n_tokens;
+  float* y;
+  int64_t y_stride;
+};
+using GemvTileFn = void (*)(const GemvTile& tile);
+
+struct MatmulKernel {
+  GemvTileFn tile = nullptr;
+  ActFormat act = ActFormat::F32;
+  const char* method = "";  // for kernel_report(), e.g. "int8 dot (vpdpbusd)"
+};
+
+struct KernelTable {
+  Isa isa;
+  const char* name;  // "generic", "avx2", "avx512"
+  // Weight types (index with matmul_kernel()).
+  MatmulKernel f32, f16, bf16, q8_0, q4_0, q4_k, q6_k;
+  QuantizeActFn quantize_q8_32;
+  QuantizeActFn quantize_q8_256;
+  // Row-wise float ops.
+  void (*rmsnorm_row)(const float* x, const float* weight, float* y, int64_t dim, float eps);
+  void (*silu_mul)(const float* gate, const float* up, float* out, int64_t count);
+  void (*add)(float* acc, const float* x, int64_t count);
+  void (*softmax)(float* x, int64_t n);
+};
+
+// The tables themselves (constant-initialized data, no code runs before dispatch).
+extern const KernelTable kGenericKernels;
+extern const KernelTable kAvx2Kernels;
+extern const KernelTable kAvx512Kernels;
+
+}  // namespace hearth::cpu

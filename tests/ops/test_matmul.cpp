@@ -1,0 +1,232 @@
+// Every matmul kernel (each ISA level this CPU runs x each weight type) against the scalar
+// reference, on fresh random data each run, over shapes with ragged tails, odd row counts
+// that split unevenly over threads, and token counts around the 4-token tile.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "backends/cpu/dispatch.h"
+#include "core/error.h"
+#include "ops/ops.h"
+#include "ops/quant.h"
+#include "random_util.h"
+
+using namespace hearth;
+using hearth::cpu::Isa;
+using hearth::testing::make_rng;
+using hearth::testing::seed_note;
+using hearth::testing::uniform;
+
+namespace {
+
+// Allowed error of an output, relative to that output's natural scale
+// sqrt(sum_i (w_i x_i)^2) (what the sum would be if the terms did not cancel in sign).
+//  * F32/F16/BF16: the weights decode exactly, so only float32 accumulation differs from the
+//    double reference: about sqrt(cols) * 2^-24 of the scale for cols <= 1000; 2e-5 leaves
+//    a wide margin yet catches any wrong element (which moves the output by ~1/sqrt(cols)).
+//  * Quantized types: the activations are quantized to int8 per block with step
+//    d = amax/127, an error uniform in +-d/2 (rms d/sqrt(12)) per element. For x uniform in
+//    [-1, 1] (amax ~ 1, rms 0.577) the output error has rms 0.0039 of the scale; the
+//    largest of up to 512 outputs per case stays under ~4.5 sigma = 1.8%. 3% (7.7 sigma)
+//    never fires by chance, while a dropped or misplaced block of 32 moves an output by
+//    sqrt(32/cols) >= 24% of its scale at the widest row tested.
+double tolerance(DType t) {
+  switch (t) {
+    case DType::F32:
+    case DType::F16:
+    case DType::BF16:
+      return 2e-5;
+    default:
+      return 0.03;
+  }
+}
+
+// Different ISA levels run the same algorithm (same activation quantization, exact integer
+// block sums); only the float summation order differs, so they agree to float rounding.
+constexpr double kCrossIsaTolerance = 2e-5;
+
+struct Weights {
+  std::vector<uint8_t> bytes;
+  std::vector<float> decoded;  // what the reference sees
+  TensorView view;
+};
+
+Weights make_weights(DType t, int64_t rows, int64_t cols, std::mt19937_64& rng) {
+  Weights w;
+  const auto values = uniform(rng, static_cast<size_t>(rows * cols));
+  const int64_t row_bytes = dtype_row_bytes(t, cols);
+  w.bytes.resize(static_cast<size_t>(rows * row_bytes));
+  w.decoded.resize(values.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    ops::quantize_row(t, values.data() + r * cols, w.bytes.data() + r * row_bytes, cols);
+    ops::dequantize_row(t, w.bytes.data() + r * row_bytes, w.decoded.data() + r * cols, cols);
+  }
+  w.view.name = "w";
+  w.view.dtype = t;
+  w.view.shape = {rows, cols};
+  w.view.data = w.bytes.data();
+  w.view.nbytes = w.bytes.size();
+  return w;
+}
+
+std::vector<int64_t> widths(DType t) {
+  switch (t) {
+    case DType::Q4_K:
+    case DType::Q6_K:
+      return {256, 512, 768};
+    case DType::Q8_0:
+    case DType::Q4_0:
+      return {32, 256, 544};  // 544 = 17 blocks: not a multiple of 64 or 256
+    default:
+      return {1, 7, 32, 33, 256, 544, 1000};  // tails of every SIMD width
+  }
+}
+
+class MatmulKernels : public ::testing::TestWithParam<std::tuple<Isa, DType>> {};
+
+TEST_P(MatmulKernels, MatchReference) {
+  const auto [isa, type] = GetParam();
+  if (!cpu::isa_supported(isa)) GTEST_SKIP() << "this CPU lacks " << cpu::isa_name(isa);
+  const cpu::KernelTable& table = cpu::kernels_for(isa);
+  const cpu::KernelTable& generic = cpu::kernels_for(Isa::Generic);
+  SCOPED_TRACE(seed_note());
+  auto rng = make_rng(std::string(cpu::isa_name(isa)) + dtype_name(type));
+  ThreadPool pool(3);  // odd thread count: uneven chunks
+
+  for (int64_t cols : widths(type)) {
+    for (int64_t rows : {1, 3, 17, 64}) {
+      const Weights w = make_weights(type, rows, cols, rng);
+      for (int64_t n_tokens : {1, 2, 5, 8}) {
+        SCOPED_TRACE(::testing::Message() << dtype_name(type) << " on " << table.name << ": rows "
+                                        << rows << " cols " << cols << " tokens " << n_tokens);
+        const auto x = uniform(rng, static_cast<size_t>(n_tokens * cols));
+        std::vector<float> y(static_cast<size_t>(n_tokens * rows), NAN), ref(y.size()),
+            base(y.size(), NAN);
+        cpu::matmul(table, w.view, x.data(), n_tokens, y.data(), pool);
+        ops::ref::matmul(w.view, x.data(), n_tokens, ref.data());
+        if (isa != Isa::Generic) cpu::matmul(generic, w.view, x.data(), n_tokens, base.data(), pool);
+        for (int64_t t = 0; t < n_tokens; ++t) {
+          for (int64_t o = 0; o < rows; ++o) {
+            double scale2 = 0;
+            for (int64_t i = 0; i < cols; ++i) {
+              const double p = static_cast<double>(w.decoded[o * cols + i]) * x[t * cols + i];
+              scale2 += p * p;
+            }
+            const double scale = std::sqrt(scale2) + 1e-30;
+            const size_t k = static_cast<size_t>(t * rows + o);
+            ASSERT_LE(std::fabs(y[k] - ref[k]) / scale, tolerance(type))
+                << "token " << t << " row " << o << ": got " << y[k] << ", reference " << ref[k];
+            if (isa != Isa::Generic)
+              ASSERT_LE(std::fabs(y[k] - base[k]) / scale, kCrossIsaTolerance)
+                  << "token " << t << " row " << o << ": got " << y[k] << ", generic " << base[k];
+          }
+        }
+      }
+    }
+  }
+}
+
+std::string param_name(const ::testing::TestParamInfo<std::tuple<Isa, DType>>& info) {
+  return std::string(cpu::isa_name(std::get<0>(info.param))) + "_" +
+         dtype_name(std::get<1>(info.param));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllIsasAllTypes, MatmulKernels,
+                         ::testing::Combine(::testing::Values(Isa::Generic, Isa::Avx2, Isa::Avx512),
+                                            ::testing::Values(DType::F32, DType::F16, DType::BF16,
+                                                              DType::Q8_0, DType::Q4_0,
+                                                              DType::Q4_K, DType::Q6_K)),
+                         param_name);
+
+// A large enough product to take the threaded path of the front end (and the token-parallel
+// activation quantization), through ops::matmul and whatever level is active here.
+TEST(Matmul, FrontEndThreadedBatch) {
+  SCOPED_TRACE(seed_note());
+  auto rng = make_rng("front end");
+  ThreadPool pool(4);
+  for (DType t : {DType::F16, DType::Q4_K}) {
+    const Weights w = make_weights(t, 300, 1024, rng);
+    const int64_t n_tokens = 70;
+    const auto x = uniform(rng, static_cast<size_t>(n_tokens * 1024));
+    std::vector<float> y(static_cast<size_t>(n_tokens * 300)), ref(y.size());
+    ops::matmul(w.view, x.data(), n_tokens, y.data(), pool);
+    ops::ref::matmul(w.view, x.data(), n_tokens, ref.data());
+    double worst = 0;
+    for (size_t k = 0; k < y.size(); ++k) {
+      const double rel = std::fabs(y[k] - ref[k]) / (std::sqrt(1024.0) / 3);  // rms(w x) = 1/3
+      worst = std::max(worst, rel);
+    }
+    EXPECT_LT(worst, tolerance(t)) << dtype_name(t);
+  }
+}
+
+TEST(Matmul, RejectsBadWeights) {
+  ThreadPool pool(1);
+  std::vector<uint8_t> bytes(4096);
+  std::vector<float> x(512), y(64);
+  TensorView w;
+  w.name = "blk.0.ffn_up.weight";
+  w.data = bytes.data();
+  w.nbytes = bytes.size();
+
+  w.dtype = DType::I32;
+  w.shape = {4, 16};
+  EXPECT_THROW(ops::matmul(w, x.data(), 1, y.data(), pool), Error);
+
+  w.dtype = DType::Q8_0;
+  w.shape = {4, 48};  // not a multiple of 32
+  EXPECT_THROW(ops::matmul(w, x.data(), 1, y.data(), pool), Error);
+
+  w.shape = {64, 512};  // needs 64 * 544 bytes
+  EXPECT_THROW(ops::matmul(w, x.data(), 1, y.data(), pool), Error);
+
+  w.shape = {2, 32};
+  w.data = bytes.data() + 1;  // blocks must be 2-byte aligned
+  EXPECT_THROW(ops::matmul(w, x.data(), 1, y.data(), pool), Error);
+}
+
+TEST(Matmul, EmptyShapesAreNoOps) {
+  ThreadPool pool(2);
+  TensorView w;
+  w.dtype = DType::F32;
+  w.shape = {0, 16};
+  std::vector<float> x(16), y(4, 5.0f);
+  ops::matmul(w, x.data(), 1, y.data(), pool);
+  EXPECT_EQ(y[0], 5.0f);
+  w.shape = {4, 16};
+  std::vector<float> data(64, 1.0f);
+  w.data = data.data();
+  w.nbytes = 256;
+  ops::matmul(w, x.data(), 0, y.data(), pool);
+  EXPECT_EQ(y[0], 5.0f);
+}
+
+TEST(Matmul, NonFiniteActivationsGiveNanNotGarbage) {
+  // A NaN activation must not be hidden by the int8 activation quantization.
+  ThreadPool pool(1);
+  std::mt19937_64 rng(1);
+  const Weights w = make_weights(DType::Q8_0, 2, 64, rng);
+  std::vector<float> x(64, 0.5f), y(2);
+  x[40] = NAN;
+  for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+    if (!cpu::isa_supported(isa)) continue;
+    cpu::matmul(cpu::kernels_for(isa), w.view, x.data(), 1, y.data(), pool);
+    EXPECT_TRUE(std::isnan(y[0]) && std::isnan(y[1])) << cpu::isa_name(isa);
+  }
+}
+
+TEST(Dispatch, HearthIsaCapsTheLevel) {
+  EXPECT_EQ(cpu::choose_isa("generic"), Isa::Generic);
+  const Isa best = cpu::choose_isa(nullptr);
+  EXPECT_TRUE(cpu::isa_supported(best));
+  EXPECT_EQ(cpu::choose_isa("avx512"), best == Isa::Avx512 ? Isa::Avx512 : best);
+  EXPECT_EQ(cpu::choose_isa("avx2"), best == Isa::Generic ? Isa::Generic : Isa::Avx2);
+  EXPECT_EQ(cpu::choose_isa(""), best);
+  EXPECT_THROW(cpu::choose_isa("sse9"), Error);
+  EXPECT_NE(ops::kernel_report().find("Q4_K"), std::string::npos);
+}
+
+}  // namespace
