@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <climits>
 #include <queue>
 
 #include "core/error.h"
@@ -122,7 +124,10 @@ struct LowerPriority {
 
 void SpmBpeModel::encode(std::string_view text, std::vector<int32_t>& out) const {
   if (text.empty()) return;
-  if (text.size() > UINT32_MAX) fail("text of {} bytes is too long to tokenize", text.size());
+  // Symbol indices are int32_t.
+  if (text.size() > static_cast<size_t>(INT32_MAX)) {
+    fail("text of {} bytes is too long to tokenize (limit 2 GiB)", text.size());
+  }
 
   // One symbol per UTF-8 character; each byte of malformed input is a symbol of its own.
   std::vector<Symbol> symbols;

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
+#include <new>
 #include <limits>
 #include <random>
 #include <vector>
@@ -10,6 +13,18 @@
 #include "sampling/stages.h"
 
 using namespace hearth::sampling;
+
+// Counts heap allocations in this test program, to check that sampling a token allocates
+// nothing once the sampler exists.
+static std::atomic<long> g_allocations{0};
+
+void* operator new(std::size_t n) {
+  ++g_allocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -301,4 +316,27 @@ TEST(Sampler, RejectsBadParams) {
   EXPECT_THROW(Sampler(Params{}, 0), hearth::Error);
   Sampler ok(Params{}, 10);
   EXPECT_THROW(ok.sample(nullptr, {}), hearth::Error);
+}
+
+TEST(Sampler, SamplingAllocatesNothingPerToken) {
+  Params p;
+  p.repeat_penalty = 1.1f;
+  p.presence_penalty = 0.2f;
+  p.top_k = 0;  // full sort in top-p
+  p.seed = 5;
+  const int32_t n_vocab = 1000;
+  Sampler s(p, n_vocab);
+  std::vector<float> logits(n_vocab);
+  for (int32_t i = 0; i < n_vocab; ++i) logits[i] = std::sin(0.37f * i) * 4.0f;
+  std::vector<int32_t> history;
+  history.reserve(200);
+  history.push_back(s.sample(logits.data(), history));  // first call may size buffers
+
+  const long probe = g_allocations.load();
+  auto counted = std::make_unique<int>(1);
+  ASSERT_GT(g_allocations.load() - probe, 0) << "the allocation counter is not hooked up";
+
+  const long before = g_allocations.load();
+  for (int i = 0; i < 100; ++i) history.push_back(s.sample(logits.data(), history));
+  EXPECT_EQ(g_allocations.load() - before, 0);
 }

@@ -1,0 +1,61 @@
+#include "tokenizer/gguf_vocab.h"
+
+#include <string>
+
+#include "core/error.h"
+
+namespace hearth::tok {
+
+namespace {
+
+// Reads an optional special-token id; converters write UINT32 0xFFFFFFFF (or -1) for none.
+int32_t read_token_id(const io::GGUFFile& file, const char* key, size_t n_tokens) {
+  const auto v = file.find_int(key);
+  if (!v || *v < 0 || *v == 0xFFFFFFFFll) return -1;
+  if (static_cast<uint64_t>(*v) >= n_tokens) {
+    fail_format("{}: {} = {} is outside the vocabulary of {} tokens", file.path(), key, *v,
+                n_tokens);
+  }
+  return static_cast<int32_t>(*v);
+}
+
+}  // namespace
+
+Vocab vocab_from_gguf(const io::GGUFFile& file) {
+  Vocab v;
+  v.model = file.get_string("tokenizer.ggml.model");
+  v.tokens = file.get_string_array("tokenizer.ggml.tokens");
+  const size_t n = v.tokens.size();
+  if (n == 0) fail_format("{}: tokenizer.ggml.tokens is empty", file.path());
+
+  if (file.find("tokenizer.ggml.scores") != nullptr) {
+    v.scores = file.get_float_array("tokenizer.ggml.scores");
+    if (v.scores.size() != n) {
+      fail_format("{}: tokenizer.ggml.scores has {} entries but there are {} tokens",
+                  file.path(), v.scores.size(), n);
+    }
+  }
+  if (file.find("tokenizer.ggml.token_type") != nullptr) {
+    const std::vector<int32_t> types = file.get_int_array("tokenizer.ggml.token_type");
+    if (types.size() != n) {
+      fail_format("{}: tokenizer.ggml.token_type has {} entries but there are {} tokens",
+                  file.path(), types.size(), n);
+    }
+    v.types.reserve(n);
+    for (int32_t t : types) v.types.push_back(static_cast<TokenType>(t));  // unknown values: Undefined later
+  }
+
+  v.bos = read_token_id(file, "tokenizer.ggml.bos_token_id", n);
+  v.eos = read_token_id(file, "tokenizer.ggml.eos_token_id", n);
+  v.unk = read_token_id(file, "tokenizer.ggml.unknown_token_id", n);
+  v.pad = read_token_id(file, "tokenizer.ggml.padding_token_id", n);
+
+  // llama.cpp's defaults for SentencePiece vocabularies: BOS yes (when there is one), EOS no,
+  // and the dummy space prefix on.
+  v.add_bos = file.find_bool("tokenizer.ggml.add_bos_token").value_or(v.bos >= 0);
+  v.add_eos = file.find_bool("tokenizer.ggml.add_eos_token").value_or(false);
+  v.add_space_prefix = file.find_bool("tokenizer.ggml.add_space_prefix").value_or(true);
+  return v;
+}
+
+}  // namespace hearth::tok
