@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "tokenizer/stream_decoder.h"
 #include "tokenizer/tokenizer.h"
 
 namespace hearth {
@@ -65,7 +66,13 @@ GenerateResult Generator::generate(std::span<const int32_t> prompt, const Genera
   sampling::Sampler sampler(opt.sampling, static_cast<int32_t>(n_vocab));
   std::vector<int32_t> history(prompt.begin(), prompt.end());
   std::unique_ptr<tok::StreamDecoder> decoder;
-  if (tokenizer_) decoder = std::make_unique<tok::StreamDecoder>(*tokenizer_);
+  if (tokenizer_) {
+    // The prompt goes through the decoder first (its text discarded) so the continuation
+    // decodes as it would in the whole text: SentencePiece strips the space of the first
+    // token only, and the prompt holds that one.
+    decoder = std::make_unique<tok::StreamDecoder>(*tokenizer_);
+    for (int32_t id : prompt) decoder->push(id);
+  }
 
   auto t_gen = std::chrono::steady_clock::now();
   int64_t pos = n_prompt;
