@@ -2,6 +2,7 @@
 // allocation is sized by an unchecked count, and the loops consume at least one byte per
 // step, so a corrupt or hostile file ends in a FormatError, never a crash, hang or huge
 // allocation.
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -26,6 +27,7 @@ bool is_supported_weight_type(DType t) {
 namespace {
 
 constexpr uint32_t kMaxDims = 4;
+constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 4 + 8;  // name length, n_dims, type, offset
 // Nested arrays are legal but real files use at most one level; the cap bounds recursion.
 constexpr int kMaxArrayDepth = 16;
 // Largest metadata array we accept. The biggest real ones are vocabularies and merge lists
@@ -141,13 +143,17 @@ class GGUFParser {
     return s;
   }
 
-  // Checks a count read at `at` against what the rest of the file could possibly hold.
-  void check_count(uint64_t count, uint64_t min_item_bytes, uint64_t at, const char* what) {
-    if (count <= remaining() / min_item_bytes) return;
+  // Rejects a count (read at `at`) that even the whole file could not hold. A count that
+  // merely exceeds the rest of a cut-off file passes: reading the items then reports the
+  // truncation with its exact place.
+  void check_count(uint64_t count, uint64_t min_item_bytes, uint64_t at, const char* what) const {
     if (count > size_ / min_item_bytes)
       error("corrupt {} {} at byte {} while reading {} (the file has only {} bytes)", what, count,
             at, context_, size_);
-    truncated();
+  }
+  // How many items to reserve room for: never more than the rest of the file can hold.
+  uint64_t reservable(uint64_t count, uint64_t min_item_bytes) const {
+    return std::min(count, remaining() / min_item_bytes);
   }
 
   void read_header() {
@@ -170,8 +176,7 @@ class GGUFParser {
     f_.version_ = version;
     uint64_t at = pos_;
     tensor_count_ = read<uint64_t>();
-    // name length + n_dims + type + offset
-    check_count(tensor_count_, 8 + 4 + 4 + 8, at, "tensor count");
+    check_count(tensor_count_, kMinTensorInfoBytes, at, "tensor count");
     at = pos_;
     kv_count_ = read<uint64_t>();
     check_count(kv_count_, 8 + 4 + 1, at, "metadata count");  // key length + type + 1 byte
@@ -225,7 +230,7 @@ class GGUFParser {
       error("array of {} elements at byte {} while reading {} exceeds the limit of {} elements",
             count, at, context_, kMaxArrayElements);
     std::vector<GGUFValue> elems;
-    elems.reserve(count);
+    elems.reserve(reservable(count, min_encoded_size(elem)));
     for (uint64_t i = 0; i < count; ++i) elems.push_back(read_value(elem, depth + 1));
     return GGUFValue::of_array(elem, std::move(elems));
   }
@@ -242,7 +247,7 @@ class GGUFParser {
   }
 
   void read_tensor_infos() {
-    infos_.reserve(tensor_count_);  // bounded by the file size (check_count)
+    infos_.reserve(reservable(tensor_count_, kMinTensorInfoBytes));
     for (uint64_t i = 0; i < tensor_count_; ++i) {
       context_ = fmt::format("the info of tensor {}", i);
       TensorInfo info;
@@ -284,9 +289,13 @@ class GGUFParser {
     }
 
     const auto dtype = dtype_from_ggml(info.ggml_type);
-    if (!dtype || !is_supported_weight_type(*dtype))
-      error("tensor '{}' has type {}, which hearth does not support (supported: {})", info.name,
-            ggml_type_name(info.ggml_type), supported_types_list());
+    if (!dtype || !is_supported_weight_type(*dtype)) {
+      // ggml_type_name gives "type N" for ids GGML itself does not define.
+      const std::string name = ggml_type_name(info.ggml_type);
+      error("tensor '{}' has {}, which hearth does not support (supported: {})", info.name,
+            name.starts_with("type ") ? "unknown " + name : "type " + name,
+            supported_types_list());
+    }
     view.dtype = *dtype;
 
     const int64_t row_len = view.cols();

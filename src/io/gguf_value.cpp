@@ -14,6 +14,27 @@ constexpr std::array<const char*, 13> kTypeNames{
     "UINT8", "INT8",   "UINT16", "INT16", "UINT32", "INT32",  "FLOAT32",
     "BOOL",  "STRING", "ARRAY",  "UINT64", "INT64", "FLOAT64"};
 
+// Quotes a string for one-line display: control characters, quotes and backslashes are
+// escaped; other bytes (UTF-8 text) pass through.
+std::string display_quoted(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      default:
+        if (c < 0x20 || c == 0x7f)
+          out += fmt::format("\\x{:02x}", c);
+        else
+          out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
 [[noreturn]] void wrong_type(const GGUFValue& v, const char* expected) {
   fail_format("GGUF value has type {}, expected {}", v.type_name(), expected);
 }
@@ -126,10 +147,11 @@ std::string GGUFValue::type_name() const {
 std::string GGUFValue::to_display_string(size_t max_elems) const {
   switch (type) {
     case GGUFType::STRING:
-      return fmt::format("\"{}\"", as_string());
+      return display_quoted(as_string());
     case GGUFType::BOOL:
       return as_bool() ? "true" : "false";
-    case GGUFType::FLOAT32:
+    case GGUFType::FLOAT32:  // shortest text that reads back as the same float
+      return fmt::format("{}", static_cast<float>(as_float()));
     case GGUFType::FLOAT64:
       return fmt::format("{}", as_float());
     case GGUFType::ARRAY: {
