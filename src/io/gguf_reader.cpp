@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "io/one_line.h"
 #include "io/gguf.h"
 
 namespace hearth::io {
@@ -35,7 +36,6 @@ constexpr int kMaxArrayDepth = 16;
 // costs ~48 bytes in memory even when it is 1 byte in the file).
 constexpr uint64_t kMaxArrayElements = uint64_t{1} << 24;
 
-
 std::string supported_types_list() {
   std::string s;
   for (DType t : kSupportedTensorTypes) {
@@ -54,12 +54,6 @@ std::string quoted_bytes(const uint8_t* p, size_t n) {
       s += fmt::format("\\x{:02x}", p[i]);
   }
   return s + "\"";
-}
-
-std::string shape_string(const std::vector<int64_t>& shape) {
-  TensorView v;
-  v.shape = shape;
-  return v.shape_string();
 }
 
 // Smallest number of bytes one element of `t` takes in the file.
@@ -113,7 +107,8 @@ class GGUFParser {
 
   template <typename... Args>
   [[noreturn]] void error(fmt::format_string<Args...> format, Args&&... args) const {
-    fail_format("{}: {}", f_.path_, fmt::format(format, std::forward<Args>(args)...));
+    throw FormatError(
+        one_line(fmt::format("{}: {}", f_.path_, fmt::format(format, std::forward<Args>(args)...))));
   }
   [[noreturn]] void truncated() const {
     error("truncated at byte {} while reading {}", size_, context_);
@@ -282,10 +277,10 @@ class GGUFParser {
     for (uint64_t d : info.dims) {
       if (d == 0 || d > static_cast<uint64_t>(INT64_MAX))
         error("tensor '{}' has invalid shape {} (every dimension must be at least 1)", info.name,
-              shape_string(view.shape));
+              view.shape_string());
       if (__builtin_mul_overflow(numel, static_cast<int64_t>(d), &numel))
         error("tensor '{}' has shape {}, whose element count overflows 64 bits", info.name,
-              shape_string(view.shape));
+              view.shape_string());
     }
 
     const auto dtype = dtype_from_ggml(info.ggml_type);
@@ -306,7 +301,7 @@ class GGUFParser {
     const auto row_bytes = static_cast<uint64_t>(dtype_row_bytes(view.dtype, row_len));
     if (__builtin_mul_overflow(static_cast<uint64_t>(view.rows()), row_bytes, &view.nbytes))
       error("tensor '{}' with shape {} and type {} is larger than 2^64 bytes", info.name,
-            shape_string(view.shape), dinfo.name);
+            view.shape_string(), dinfo.name);
 
     if (info.offset % f_.alignment_ != 0)
       error("tensor '{}' offset {} is not a multiple of the alignment {}", info.name, info.offset,

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "io/one_line.h"
 #include "io/json_file.h"
 
 namespace hearth::io {
@@ -58,7 +59,8 @@ class SafetensorsParser {
  private:
   template <typename... Args>
   [[noreturn]] void error(fmt::format_string<Args...> format, Args&&... args) const {
-    fail_format("{}: {}", f_.path_, fmt::format(format, std::forward<Args>(args)...));
+    throw FormatError(
+        one_line(fmt::format("{}: {}", f_.path_, fmt::format(format, std::forward<Args>(args)...))));
   }
 
   TensorView make_view(const std::string& name, const nlohmann::json& entry) const {

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "io/json_file.h"
+#include "io/one_line.h"
 #include "io/safetensors.h"
 
 namespace hearth::io {
@@ -32,7 +33,7 @@ std::map<std::string, std::string> read_weight_map(const std::string& index_path
   for (const auto& [tensor, file] : it->items()) {
     if (!file.is_string() || !is_plain_file_name(file.get<std::string>()))
       fail_format("{}: the shard for tensor '{}' is {}, not a file name in the model folder",
-                  index_path, tensor, file.dump());
+                  index_path, one_line(tensor), file.dump());
     map.emplace(tensor, file.get<std::string>());
   }
   if (map.empty()) fail_format("{}: the \"weight_map\" lists no tensors", index_path);
@@ -69,7 +70,7 @@ SafetensorsModel SafetensorsModel::open_folder(const std::string& dir) {
       const TensorView* t = file.find_tensor(tensor);
       if (t == nullptr)
         fail_format("{}: tensor '{}' should be in {}, but that file does not have it", index_path,
-                    tensor, shard);
+                    one_line(tensor), shard);
       model.index_.emplace(tensor, t);
       model.source_file_.emplace(tensor, file.path());
     }
@@ -98,8 +99,8 @@ SafetensorsModel SafetensorsModel::open_folder(const std::string& dir) {
 
 void SafetensorsModel::add_tensor(const TensorView& t, const std::string& file) {
   if (!index_.emplace(t.name, &t).second)
-    fail_format("{}: tensor '{}' is in both {} and {}", dir_, t.name, source_file_.at(t.name),
-                file);
+    fail_format("{}: tensor '{}' is in both {} and {}", dir_, one_line(t.name),
+                source_file_.at(t.name), file);
   source_file_.emplace(t.name, file);
 }
 

@@ -293,6 +293,13 @@ TEST_F(GGUFBadFile, UnknownTensorType) {
                            kQ));
 }
 
+TEST_F(GGUFBadFile, ControlCharactersInNamesStayOnOneLine) {
+  std::memcpy(bytes_.data() + after(kQ) - 7, "\n", 1);  // blk.0.attn_q\nweight
+  put<uint32_t>(after("blk.0.attn_q\nweight") + 4 + 16, 13);
+  expect_error("tensor 'blk.0.attn_q\\x0aweight' has type Q5_K, which hearth does not support "
+               "(supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
+}
+
 TEST_F(GGUFBadFile, EveryTruncationFailsCleanly) {
   // No prefix of a valid file may crash, hang or be accepted (only the zero padding after
   // the last tensor may be cut).

@@ -239,3 +239,36 @@ TEST(GGUFWriter, AlignmentKeyAlwaysMatchesTheWriter) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(GGUFFileGetters, ConversionsAndRangeErrors) {
+  GGUFWriter w;
+  w.set("big", GGUFValue::of_u64(uint64_t{1} << 63));
+  w.set("ints", GGUFValue::of_array(GGUFType::UINT8, {GGUFValue::of_u8(3), GGUFValue::of_u8(200)}));
+  w.set("wide", GGUFValue::of_array(GGUFType::INT64, {GGUFValue::of_i64(1), GGUFValue::of_i64(-3000000000)}));
+  w.set("huge", GGUFValue::of_array(GGUFType::UINT64, {GGUFValue::of_u64(~uint64_t{0})}));
+  w.set("flag", GGUFValue::of_bool(true));
+  const auto bytes = w.to_bytes();
+  const auto f = GGUFFile::open_memory(bytes, "m.gguf");
+  expect_error<FormatError>([&] { f.get_int("big"); },
+                            "m.gguf: metadata key 'big' has value 9223372036854775808, which does "
+                            "not fit in a signed 64-bit integer");
+  EXPECT_EQ(f.get_float("big"), 9223372036854775808.0);
+  EXPECT_EQ(f.get_int_array("ints"), (std::vector<int32_t>{3, 200}));
+  EXPECT_EQ(f.get_float_array("ints"), (std::vector<float>{3.0f, 200.0f}));
+  expect_error<FormatError>([&] { f.get_int_array("wide"); },
+                            "m.gguf: metadata key 'wide' element 1 is -3000000000, outside the "
+                            "32-bit integer range");
+  expect_error<FormatError>([&] { f.get_int_array("huge"); },
+                            "m.gguf: metadata key 'huge' element 0 is 18446744073709551615, "
+                            "outside the 32-bit integer range");
+  expect_error<FormatError>([&] { f.get_float("flag"); },
+                            "m.gguf: metadata key 'flag' has type BOOL, expected a number");
+  EXPECT_EQ(f.find_bool("flag"), true);
+  EXPECT_EQ(f.find_bool("absent"), std::nullopt);
+  EXPECT_EQ(f.find_string("absent"), std::nullopt);
+  EXPECT_EQ(f.find_float("absent"), std::nullopt);
+}
+
+}  // namespace

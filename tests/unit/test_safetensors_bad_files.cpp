@@ -138,6 +138,12 @@ TEST_F(SafetensorsBadFile, MetadataNotAnObject) {
   expect_header_error(R"({"__metadata__": "pt"})", 0, "\"__metadata__\" is not a JSON object");
 }
 
+TEST_F(SafetensorsBadFile, ControlCharactersInNamesStayOnOneLine) {
+  expect_header_error(R"({"a\nb": {"dtype": "I8", "shape": [1], "data_offsets": [0, 1]}})", 1,
+                      "tensor 'a\\x0ab' has dtype I8, which hearth does not support (supported: "
+                      "F32, F16, BF16)");
+}
+
 TEST_F(SafetensorsBadFile, EveryTruncationFailsCleanly) {
   const auto full = make_safetensors({{"a", "F32", {2}, f32_bytes({1, 2})},
                                       {"b", "F16", {3}, std::vector<uint8_t>(6, 1)}},
