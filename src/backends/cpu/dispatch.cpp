@@ -20,7 +20,7 @@ const char* isa_name(Isa isa) {
 }
 
 bool isa_supported(Isa isa) {
-  if (isa != Isa::Generic) return false;  // TEMP: the SIMD tables land in the next commits
+  if (isa == Isa::Avx512) return false;  // TEMP: the AVX-512 table lands in the next commit
 #if defined(__x86_64__) || defined(__i386__)
   switch (isa) {
     case Isa::Generic:
@@ -44,8 +44,9 @@ const KernelTable& kernels_for(Isa isa) {
     fail("this CPU cannot run the {} kernels; use a lower HEARTH_ISA level", isa_name(isa));
   switch (isa) {
     case Isa::Avx512:
+      fail("the {} kernels are not built yet", isa_name(isa));  // TEMP until the table lands
     case Isa::Avx2:
-      fail("the {} kernels are not built yet", isa_name(isa));  // TEMP until the SIMD tables land
+      return kAvx2Kernels;
     case Isa::Generic:
       break;
   }
@@ -54,7 +55,7 @@ const KernelTable& kernels_for(Isa isa) {
 
 Isa choose_isa(const char* requested) {
   Isa best = Isa::Generic;
-  for (Isa isa : std::initializer_list<Isa>{})  // TEMP: SIMD tables land in the next commits
+  for (Isa isa : {Isa::Avx2, Isa::Avx512})
     if (isa_supported(isa)) best = isa;
   if (requested == nullptr || *requested == '\0') return best;
   const std::string_view want(requested);
