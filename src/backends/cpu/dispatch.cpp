@@ -20,7 +20,6 @@ const char* isa_name(Isa isa) {
 }
 
 bool isa_supported(Isa isa) {
-  if (isa == Isa::Avx512) return false;  // TEMP: the AVX-512 table lands in the next commit
 #if defined(__x86_64__) || defined(__i386__)
   switch (isa) {
     case Isa::Generic:
@@ -44,7 +43,7 @@ const KernelTable& kernels_for(Isa isa) {
     fail("this CPU cannot run the {} kernels; use a lower HEARTH_ISA level", isa_name(isa));
   switch (isa) {
     case Isa::Avx512:
-      fail("the {} kernels are not built yet", isa_name(isa));  // TEMP until the table lands
+      return kAvx512Kernels;
     case Isa::Avx2:
       return kAvx2Kernels;
     case Isa::Generic:
