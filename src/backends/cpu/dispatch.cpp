@@ -95,9 +95,8 @@ const MatmulKernel& matmul_kernel(const KernelTable& table, DType weight_type) {
 std::string kernel_report(const KernelTable& table) {
   std::string s = std::string("matmul: ") + table.name + " (";
   const std::pair<const char*, const MatmulKernel*> kinds[] = {
-      {"F32", &table.f32},   {"F16", &table.f16},   {"BF16", &table.bf16},
-      {"Q8_0", &table.q8_0}, {"Q4_0", &table.q4_0}, {"Q4_K", &table.q4_k},
-      {"Q6_K", &table.q6_k}};
+      {"F32", &table.f32},   {"F16", &table.f16},   {"BF16", &table.bf16}, {"Q8_0", &table.q8_0},
+      {"Q4_0", &table.q4_0}, {"Q4_K", &table.q4_k}, {"Q6_K", &table.q6_k}};
   bool first = true;
   for (const auto& [name, kernel] : kinds) {
     s += fmt::format("{}{}: {}", first ? "" : ", ", name, kernel->method);

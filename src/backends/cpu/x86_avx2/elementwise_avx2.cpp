@@ -40,7 +40,8 @@ void store_tail(float* p, __m256 v, int64_t n) {
 // 88 it would overflow the 2^n construction (e^88 ~ 1.7e38 is returned instead of inf).
 __m256 exp256(__m256 x) {
   x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-88.3762626647949f)), _mm256_set1_ps(88.0f));
-  const __m256 n = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
+  const __m256 n = _mm256_floor_ps(
+      _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
   // r = x - n*ln2, with ln2 split in a part exact in float and a correction.
   __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
   r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
@@ -51,7 +52,8 @@ __m256 exp256(__m256 x) {
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
   p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127)), 23);
+  const __m256i e =
+      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127)), 23);
   return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
@@ -64,7 +66,8 @@ __m256 silu_mul8(__m256 g, __m256 u) {
 }  // namespace
 
 void rmsnorm_row(const float* x, const float* weight, float* y, int64_t dim, float eps) {
-  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                   _mm256_setzero_ps()};
   int64_t i = 0;
   for (; i + 32 <= dim; i += 32) {
     for (int u = 0; u < 4; ++u) {
@@ -80,13 +83,18 @@ void rmsnorm_row(const float* x, const float* weight, float* y, int64_t dim, flo
     const __m256 v = load_tail(x + i, dim - i, 0.0f);
     acc[1] = _mm256_fmadd_ps(v, v, acc[1]);
   }
-  const float ss = hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
-  const __m256 scale = _mm256_set1_ps(1.0f / _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(ss / static_cast<float>(dim) + eps))));
+  const float ss =
+      hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+  const __m256 scale = _mm256_set1_ps(
+      1.0f / _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(ss / static_cast<float>(dim) + eps))));
   for (i = 0; i + 8 <= dim; i += 8)
-    _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), scale), _mm256_loadu_ps(weight + i)));
+    _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), scale),
+                                          _mm256_loadu_ps(weight + i)));
   if (i < dim)
-    store_tail(y + i, _mm256_mul_ps(_mm256_mul_ps(load_tail(x + i, dim - i, 0.0f), scale),
-                                    load_tail(weight + i, dim - i, 0.0f)), dim - i);
+    store_tail(y + i,
+               _mm256_mul_ps(_mm256_mul_ps(load_tail(x + i, dim - i, 0.0f), scale),
+                             load_tail(weight + i, dim - i, 0.0f)),
+               dim - i);
 }
 
 void silu_mul(const float* gate, const float* up, float* out, int64_t count) {
@@ -94,7 +102,8 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t count) {
   for (; i + 8 <= count; i += 8)
     _mm256_storeu_ps(out + i, silu_mul8(_mm256_loadu_ps(gate + i), _mm256_loadu_ps(up + i)));
   if (i < count)
-    store_tail(out + i, silu_mul8(load_tail(gate + i, count - i, 0.0f), load_tail(up + i, count - i, 0.0f)),
+    store_tail(out + i,
+               silu_mul8(load_tail(gate + i, count - i, 0.0f), load_tail(up + i, count - i, 0.0f)),
                count - i);
 }
 
@@ -130,7 +139,8 @@ void softmax(float* x, int64_t n) {
     sum = _mm256_add_ps(sum, e);
   }
   const __m256 inv = _mm256_set1_ps(1.0f / hsum(sum));
-  for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv));
+  for (i = 0; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv));
   for (; i < n; ++i) x[i] *= _mm_cvtss_f32(_mm256_castps256_ps128(inv));
 }
 

@@ -92,7 +92,9 @@ Acts acts_of(const GemvTile& t, ActFormat format) {
 
 struct F32Elem {
   static constexpr int kBytes = 4;
-  static __m256 load8(const uint8_t* p) { return _mm256_loadu_ps(reinterpret_cast<const float*>(p)); }
+  static __m256 load8(const uint8_t* p) {
+    return _mm256_loadu_ps(reinterpret_cast<const float*>(p));
+  }
   static float load1(const uint8_t* p) {
     float v;
     std::memcpy(&v, p, 4);
@@ -146,7 +148,8 @@ void float_tile(const GemvTile& t) {
     }
     if (i + 8 <= n) {
       const __m256 w0 = Elem::load8(w + i * Elem::kBytes);
-      for (int k = 0; k < NT; ++k) acc0[k] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[k] + i), acc0[k]);
+      for (int k = 0; k < NT; ++k)
+        acc0[k] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[k] + i), acc0[k]);
       i += 8;
     }
     for (int k = 0; k < NT; ++k) {
@@ -166,7 +169,9 @@ __m256i dot_i8(__m256i w, __m256i a) {
   return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
 }
 
-__m256i levels(const BlockQ8_0& b) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)); }
+__m256i levels(const BlockQ8_0& b) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
+}
 __m256i levels(const BlockQ4_0& b) {
   // Low nibbles are elements 0-15, high nibbles 16-31; stored value - 8 is the level.
   const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
@@ -187,8 +192,8 @@ void blocks32_tile(const GemvTile& t) {
       const float dw = half_to_float(blocks[b].d);
       for (int k = 0; k < NT; ++k) {
         const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs[k] + 32 * b));
-        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dw * a.d[k][b]),
-                                 _mm256_cvtepi32_ps(dot_i8(w, x)), acc[k]);
+        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dw * a.d[k][b]), _mm256_cvtepi32_ps(dot_i8(w, x)),
+                                 acc[k]);
       }
     }
     store_sums<NT>(acc, t, r);
@@ -217,22 +222,26 @@ void q4_k_tile(const GemvTile& t) {
         const __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * c));
         const __m256i lo = _mm256_and_si256(bits, low4);
         const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), low4);
-        const __m256i sc_lo = _mm256_set1_epi16(sc[2 * c]), sc_hi = _mm256_set1_epi16(sc[2 * c + 1]);
+        const __m256i sc_lo = _mm256_set1_epi16(sc[2 * c]),
+                      sc_hi = _mm256_set1_epi16(sc[2 * c + 1]);
         for (int k = 0; k < NT; ++k) {
           const int8_t* x = a.qs[k] + kQK_K * b + 64 * c;
           // u8 (0..15) x s8 pairs fit int16 (<= 3810); times a 6-bit scale fits int32.
-          const __m256i p_lo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
-          const __m256i p_hi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32)));
+          const __m256i p_lo =
+              _mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
+          const __m256i p_hi = _mm256_maddubs_epi16(
+              hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32)));
           sumi[k] = _mm256_add_epi32(sumi[k], _mm256_add_epi32(_mm256_madd_epi16(p_lo, sc_lo),
                                                                _mm256_madd_epi16(p_hi, sc_hi)));
         }
       }
       // Mins: sum_j m_j * (sums[2j] + sums[2j+1]) with each m_j paired to its two sums.
-      const __m256i m16 = _mm256_setr_epi16(m[0], m[0], m[1], m[1], m[2], m[2], m[3], m[3],
-                                            m[4], m[4], m[5], m[5], m[6], m[6], m[7], m[7]);
+      const __m256i m16 = _mm256_setr_epi16(m[0], m[0], m[1], m[1], m[2], m[2], m[3], m[3], m[4],
+                                            m[4], m[5], m[5], m[6], m[6], m[7], m[7]);
       const float d = half_to_float(blk.d), dmin = half_to_float(blk.dmin);
       for (int k = 0; k < NT; ++k) {
-        const __m256i s16 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.sums[k] + 16 * b));
+        const __m256i s16 =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.sums[k] + 16 * b));
         const float da = a.d[k][b];
         acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * da), _mm256_cvtepi32_ps(sumi[k]), acc[k]);
         acc[k] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * da),
@@ -259,31 +268,39 @@ void q6_k_tile(const GemvTile& t) {
       for (int k = 0; k < NT; ++k) sumi[k] = _mm256_setzero_si256();
       for (int h = 0; h < 2; ++h) {
         const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.ql + 64 * h));
-        const __m256i ql1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.ql + 64 * h + 32));
+        const __m256i ql1 =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.ql + 64 * h + 32));
         const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh + 32 * h));
         // Unsigned 6-bit levels 0..63 of the four 32-element quarters of this half; the -32
         // offset is applied below through the activation sums.
         __m256i q[4];
-        q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), bits45));
-        q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), bits45));
-        q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, bits45));
+        q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low4),
+                               _mm256_and_si256(_mm256_slli_epi16(qh, 4), bits45));
+        q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low4),
+                               _mm256_and_si256(_mm256_slli_epi16(qh, 2), bits45));
+        q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
+                               _mm256_and_si256(qh, bits45));
         q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
                                _mm256_and_si256(_mm256_srli_epi16(qh, 2), bits45));
         for (int j = 0; j < 4; ++j) {
           const int g = 8 * h + 2 * j;  // each quarter spans sub-blocks g and g + 1
-          const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(blk.scales[g + 1]), _mm_set1_epi16(blk.scales[g]));
+          const __m256i scale =
+              _mm256_set_m128i(_mm_set1_epi16(blk.scales[g + 1]), _mm_set1_epi16(blk.scales[g]));
           for (int k = 0; k < NT; ++k) {
             const int8_t* x = a.qs[k] + kQK_K * b + 128 * h + 32 * j;
             // u8 (0..63) x s8 pairs fit int16 (<= 16002); times an int8 scale fits int32.
-            const __m256i p = _mm256_maddubs_epi16(q[j], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
+            const __m256i p =
+                _mm256_maddubs_epi16(q[j], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
             sumi[k] = _mm256_add_epi32(sumi[k], _mm256_madd_epi16(p, scale));
           }
         }
       }
-      const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales)));
+      const __m256i sc16 =
+          _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales)));
       const float d = half_to_float(blk.d);
       for (int k = 0; k < NT; ++k) {
-        const __m256i s16 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.sums[k] + 16 * b));
+        const __m256i s16 =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.sums[k] + 16 * b));
         const __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(sc16, s16), 5);  // 32 * sc * sum
         acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * a.d[k][b]),
                                  _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi[k], offset)), acc[k]);
@@ -309,13 +326,34 @@ void by_tokens(const GemvTile& t) {
 }
 static_assert(kTokenTile == 4);
 
-template <int NT> struct F32Tile { static void run(const GemvTile& t) { float_tile<NT, F32Elem>(t); } };
-template <int NT> struct F16Tile { static void run(const GemvTile& t) { float_tile<NT, F16Elem>(t); } };
-template <int NT> struct BF16Tile { static void run(const GemvTile& t) { float_tile<NT, BF16Elem>(t); } };
-template <int NT> struct Q8_0Tile { static void run(const GemvTile& t) { blocks32_tile<NT, BlockQ8_0>(t); } };
-template <int NT> struct Q4_0Tile { static void run(const GemvTile& t) { blocks32_tile<NT, BlockQ4_0>(t); } };
-template <int NT> struct Q4_KTile { static void run(const GemvTile& t) { q4_k_tile<NT>(t); } };
-template <int NT> struct Q6_KTile { static void run(const GemvTile& t) { q6_k_tile<NT>(t); } };
+template <int NT>
+struct F32Tile {
+  static void run(const GemvTile& t) { float_tile<NT, F32Elem>(t); }
+};
+template <int NT>
+struct F16Tile {
+  static void run(const GemvTile& t) { float_tile<NT, F16Elem>(t); }
+};
+template <int NT>
+struct BF16Tile {
+  static void run(const GemvTile& t) { float_tile<NT, BF16Elem>(t); }
+};
+template <int NT>
+struct Q8_0Tile {
+  static void run(const GemvTile& t) { blocks32_tile<NT, BlockQ8_0>(t); }
+};
+template <int NT>
+struct Q4_0Tile {
+  static void run(const GemvTile& t) { blocks32_tile<NT, BlockQ4_0>(t); }
+};
+template <int NT>
+struct Q4_KTile {
+  static void run(const GemvTile& t) { q4_k_tile<NT>(t); }
+};
+template <int NT>
+struct Q6_KTile {
+  static void run(const GemvTile& t) { q6_k_tile<NT>(t); }
+};
 
 }  // namespace
 
@@ -331,7 +369,8 @@ void quantize_act_q8_256(const float* x, int64_t cols, uint8_t* dst) {
   auto* q = reinterpret_cast<int8_t*>(dst);
   auto* d = reinterpret_cast<float*>(dst + layout.d_offset);
   auto* sums = reinterpret_cast<int16_t*>(dst + layout.sums_offset);
-  for (int64_t b = 0; b < cols / kQK_K; ++b) quantize_block(x + kQK_K * b, kQK_K, q + kQK_K * b, d + b);
+  for (int64_t b = 0; b < cols / kQK_K; ++b)
+    quantize_block(x + kQK_K * b, kQK_K, q + kQK_K * b, d + b);
   for (int64_t g = 0; g < cols / 16; ++g) {
     // Sign-extend 16 levels to int16 and add them up.
     __m256i v = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16 * g)));

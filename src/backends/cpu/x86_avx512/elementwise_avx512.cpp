@@ -43,7 +43,8 @@ __m512 silu_mul16(__m512 g, __m512 u) {
 }  // namespace
 
 void rmsnorm_row(const float* x, const float* weight, float* y, int64_t dim, float eps) {
-  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                   _mm512_setzero_ps()};
   int64_t i = 0;
   for (; i + 64 <= dim; i += 64) {
     for (int u = 0; u < 4; ++u) {
@@ -59,14 +60,18 @@ void rmsnorm_row(const float* x, const float* weight, float* y, int64_t dim, flo
     const __m512 v = _mm512_maskz_loadu_ps(tail_mask(dim - i), x + i);
     acc[1] = _mm512_fmadd_ps(v, v, acc[1]);
   }
-  const float ss = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
-  const __m512 scale = _mm512_set1_ps(1.0f / _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(ss / static_cast<float>(dim) + eps))));
+  const float ss = _mm512_reduce_add_ps(
+      _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+  const __m512 scale = _mm512_set1_ps(
+      1.0f / _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(ss / static_cast<float>(dim) + eps))));
   for (i = 0; i + 16 <= dim; i += 16)
-    _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i), scale), _mm512_loadu_ps(weight + i)));
+    _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i), scale),
+                                          _mm512_loadu_ps(weight + i)));
   if (i < dim) {
     const __mmask16 m = tail_mask(dim - i);
-    _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), scale),
-                                                  _mm512_maskz_loadu_ps(m, weight + i)));
+    _mm512_mask_storeu_ps(y + i, m,
+                          _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), scale),
+                                        _mm512_maskz_loadu_ps(m, weight + i)));
   }
 }
 
@@ -76,7 +81,9 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t count) {
     _mm512_storeu_ps(out + i, silu_mul16(_mm512_loadu_ps(gate + i), _mm512_loadu_ps(up + i)));
   if (i < count) {
     const __mmask16 m = tail_mask(count - i);
-    _mm512_mask_storeu_ps(out + i, m, silu_mul16(_mm512_maskz_loadu_ps(m, gate + i), _mm512_maskz_loadu_ps(m, up + i)));
+    _mm512_mask_storeu_ps(
+        out + i, m,
+        silu_mul16(_mm512_maskz_loadu_ps(m, gate + i), _mm512_maskz_loadu_ps(m, up + i)));
   }
 }
 
@@ -86,7 +93,9 @@ void add(float* acc, const float* x, int64_t count) {
     _mm512_storeu_ps(acc + i, _mm512_add_ps(_mm512_loadu_ps(acc + i), _mm512_loadu_ps(x + i)));
   if (i < count) {
     const __mmask16 m = tail_mask(count - i);
-    _mm512_mask_storeu_ps(acc + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, acc + i), _mm512_maskz_loadu_ps(m, x + i)));
+    _mm512_mask_storeu_ps(
+        acc + i, m,
+        _mm512_add_ps(_mm512_maskz_loadu_ps(m, acc + i), _mm512_maskz_loadu_ps(m, x + i)));
   }
 }
 
@@ -112,13 +121,16 @@ void softmax(float* x, int64_t n) {
     sum = _mm512_add_ps(sum, e);
   }
   if (i < n) {
-    const __m512 e = exp512(_mm512_sub_ps(_mm512_mask_loadu_ps(neg_inf, tail, x + i), m));  // pad -> 0
+    const __m512 e =
+        exp512(_mm512_sub_ps(_mm512_mask_loadu_ps(neg_inf, tail, x + i), m));  // pad -> 0
     _mm512_mask_storeu_ps(x + i, tail, e);
     sum = _mm512_add_ps(sum, e);
   }
   const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
-  for (i = 0; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), inv));
-  if (i < n) _mm512_mask_storeu_ps(x + i, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + i), inv));
+  for (i = 0; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), inv));
+  if (i < n)
+    _mm512_mask_storeu_ps(x + i, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + i), inv));
 }
 
 }  // namespace hearth::cpu::avx512

@@ -95,9 +95,13 @@ struct F16Elem {
 };
 struct BF16Elem {  // bf16 is the top half of an f32: widen and shift, exact
   static constexpr int kBytes = 2;
-  static __m512 widen(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+  static __m512 widen(__m256i h) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  }
   static __m512 load16(const uint8_t* p) { return widen(loadu256(p)); }
-  static __m512 load_masked(const uint8_t* p, __mmask16 m) { return widen(_mm256_maskz_loadu_epi16(m, p)); }
+  static __m512 load_masked(const uint8_t* p, __mmask16 m) {
+    return widen(_mm256_maskz_loadu_epi16(m, p));
+  }
 };
 
 template <int NT, typename Elem>
@@ -122,7 +126,8 @@ void float_tile(const GemvTile& t) {
     }
     if (i + 16 <= n) {
       const __m512 w0 = Elem::load16(w + i * Elem::kBytes);
-      for (int k = 0; k < NT; ++k) acc0[k] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x[k] + i), acc0[k]);
+      for (int k = 0; k < NT; ++k)
+        acc0[k] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x[k] + i), acc0[k]);
       i += 16;
     }
     if (rest != 0) {
@@ -130,7 +135,8 @@ void float_tile(const GemvTile& t) {
       for (int k = 0; k < NT; ++k)
         acc1[k] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(tail, x[k] + i), acc1[k]);
     }
-    for (int k = 0; k < NT; ++k) t.y[k * t.y_stride + r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[k], acc1[k]));
+    for (int k = 0; k < NT; ++k)
+      t.y[k * t.y_stride + r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[k], acc1[k]));
   }
 }
 
@@ -163,7 +169,8 @@ void blocks32_tile(const GemvTile& t) {
     // Two blocks per register: lanes 0-7 sum block b, lanes 8-15 block b + 1.
     for (int64_t b = 0; b < nb; b += 2) {
       const bool pair = b + 1 < nb;
-      const __m512i w = pair ? _mm512_inserti64x4(_mm512_castsi256_si512(levels(blocks[b])), levels(blocks[b + 1]), 1)
+      const __m512i w = pair ? _mm512_inserti64x4(_mm512_castsi256_si512(levels(blocks[b])),
+                                                  levels(blocks[b + 1]), 1)
                              : _mm512_zextsi256_si512(levels(blocks[b]));
       const float dw0 = half_to_float(blocks[b].d);
       const float dw1 = pair ? half_to_float(blocks[b + 1].d) : 0.0f;
@@ -171,7 +178,8 @@ void blocks32_tile(const GemvTile& t) {
         const int8_t* xq = a.qs[k] + 32 * b;
         const __m512i x = pair ? loadu512(xq) : _mm512_zextsi256_si512(loadu256(xq));
         const float s1 = pair ? dw1 * a.d[k][b + 1] : 0.0f;
-        const __m512 scale = _mm512_insertf32x8(_mm512_set1_ps(dw0 * a.d[k][b]), _mm256_set1_ps(s1), 1);
+        const __m512 scale =
+            _mm512_insertf32x8(_mm512_set1_ps(dw0 * a.d[k][b]), _mm256_set1_ps(s1), 1);
         acc[k] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot_i8(w, x)), acc[k]);
       }
     }
@@ -202,7 +210,8 @@ void q4_k_tile(const GemvTile& t) {
         const __m256i bits = loadu256(blk.qs + 32 * c);
         const __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(bits, low4)),
                                              _mm256_and_si256(_mm256_srli_epi16(bits, 4), low4), 1);
-        const __m512i scale = _mm512_inserti64x4(_mm512_set1_epi16(sc[2 * c]), _mm256_set1_epi16(sc[2 * c + 1]), 1);
+        const __m512i scale =
+            _mm512_inserti64x4(_mm512_set1_epi16(sc[2 * c]), _mm256_set1_epi16(sc[2 * c + 1]), 1);
         for (int k = 0; k < NT; ++k) {
           // u8 (0..15) x s8 pairs fit int16 (<= 3810); vpdpwssd scales them into int32.
           const __m512i p = _mm512_maddubs_epi16(w, loadu512(a.qs[k] + kQK_K * b + 64 * c));
@@ -210,14 +219,15 @@ void q4_k_tile(const GemvTile& t) {
         }
       }
       // Mins: sum_j m_j * (sums[2j] + sums[2j+1]) with each m_j paired to its two sums.
-      const __m256i m16 = _mm256_setr_epi16(m[0], m[0], m[1], m[1], m[2], m[2], m[3], m[3],
-                                            m[4], m[4], m[5], m[5], m[6], m[6], m[7], m[7]);
+      const __m256i m16 = _mm256_setr_epi16(m[0], m[0], m[1], m[1], m[2], m[2], m[3], m[3], m[4],
+                                            m[4], m[5], m[5], m[6], m[6], m[7], m[7]);
       const float d = half_to_float(blk.d), dmin = half_to_float(blk.dmin);
       for (int k = 0; k < NT; ++k) {
         const float da = a.d[k][b];
         acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(d * da), _mm512_cvtepi32_ps(sumi[k]), acc[k]);
         const __m256i mins = _mm256_madd_epi16(loadu256(a.sums[k] + 16 * b), m16);
-        acc_min[k] = _mm256_fmadd_ps(_mm256_set1_ps(dmin * da), _mm256_cvtepi32_ps(mins), acc_min[k]);
+        acc_min[k] =
+            _mm256_fmadd_ps(_mm256_set1_ps(dmin * da), _mm256_cvtepi32_ps(mins), acc_min[k]);
       }
     }
     for (int k = 0; k < NT; ++k)
@@ -236,9 +246,10 @@ void q6_k_tile(const GemvTile& t) {
   const __m512i shl_lo = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
   const __m512i shr_hi = _mm512_inserti64x4(_mm512_set1_epi16(0), _mm256_set1_epi16(2), 1);
   // maddubs leaves 32 int16 pair sums per 64 elements; lanes 8g..8g+7 belong to sub-block g.
-  const __m512i lane_group = _mm512_srli_epi16(
-      _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14,
-                       13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), 3);
+  const __m512i lane_group =
+      _mm512_srli_epi16(_mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17,
+                                         16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                        3);
   for (int64_t r = 0; r < t.n_rows; ++r) {
     const auto* blocks = reinterpret_cast<const BlockQ6_K*>(t.w + r * t.w_row_bytes);
     __m512 acc[NT];
@@ -255,24 +266,29 @@ void q6_k_tile(const GemvTile& t) {
         const __m512i qh = _mm512_broadcast_i64x4(loadu256(blk.qh + 32 * h));
         // Unsigned levels 0..63 of elements [0, 64) and [64, 128) of this half; the -32
         // offset is applied below through the activation sums.
-        const __m512i q_lo = _mm512_or_si512(_mm512_and_si512(ql, low4),
-                                             _mm512_and_si512(_mm512_sllv_epi16(qh, shl_lo), bits45));
-        const __m512i q_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4),
-                                             _mm512_and_si512(_mm512_srlv_epi16(qh, shr_hi), bits45));
-        const __m512i scale_lo = _mm512_permutexvar_epi16(_mm512_add_epi16(lane_group, _mm512_set1_epi16(8 * h)), sc512);
-        const __m512i scale_hi = _mm512_permutexvar_epi16(_mm512_add_epi16(lane_group, _mm512_set1_epi16(8 * h + 4)), sc512);
+        const __m512i q_lo = _mm512_or_si512(
+            _mm512_and_si512(ql, low4), _mm512_and_si512(_mm512_sllv_epi16(qh, shl_lo), bits45));
+        const __m512i q_hi =
+            _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4),
+                            _mm512_and_si512(_mm512_srlv_epi16(qh, shr_hi), bits45));
+        const __m512i scale_lo =
+            _mm512_permutexvar_epi16(_mm512_add_epi16(lane_group, _mm512_set1_epi16(8 * h)), sc512);
+        const __m512i scale_hi = _mm512_permutexvar_epi16(
+            _mm512_add_epi16(lane_group, _mm512_set1_epi16(8 * h + 4)), sc512);
         for (int k = 0; k < NT; ++k) {
           const int8_t* x = a.qs[k] + kQK_K * b + 128 * h;
           // u8 (0..63) x s8 pairs fit int16 (<= 16002); vpdpwssd scales them into int32.
           sumi[k] = _mm512_dpwssd_epi32(sumi[k], _mm512_maddubs_epi16(q_lo, loadu512(x)), scale_lo);
-          sumi[k] = _mm512_dpwssd_epi32(sumi[k], _mm512_maddubs_epi16(q_hi, loadu512(x + 64)), scale_hi);
+          sumi[k] =
+              _mm512_dpwssd_epi32(sumi[k], _mm512_maddubs_epi16(q_hi, loadu512(x + 64)), scale_hi);
         }
       }
       const float d = half_to_float(blk.d);
       for (int k = 0; k < NT; ++k) {
         const float dd = d * a.d[k][b];
         acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(dd), _mm512_cvtepi32_ps(sumi[k]), acc[k]);
-        const __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(sc16, loadu256(a.sums[k] + 16 * b)), 5);
+        const __m256i off =
+            _mm256_slli_epi32(_mm256_madd_epi16(sc16, loadu256(a.sums[k] + 16 * b)), 5);
         acc_off[k] = _mm256_fmadd_ps(_mm256_set1_ps(dd), _mm256_cvtepi32_ps(off), acc_off[k]);
       }
     }
@@ -297,13 +313,34 @@ void by_tokens(const GemvTile& t) {
 }
 static_assert(kTokenTile == 4);
 
-template <int NT> struct F32Tile { static void run(const GemvTile& t) { float_tile<NT, F32Elem>(t); } };
-template <int NT> struct F16Tile { static void run(const GemvTile& t) { float_tile<NT, F16Elem>(t); } };
-template <int NT> struct BF16Tile { static void run(const GemvTile& t) { float_tile<NT, BF16Elem>(t); } };
-template <int NT> struct Q8_0Tile { static void run(const GemvTile& t) { blocks32_tile<NT, BlockQ8_0>(t); } };
-template <int NT> struct Q4_0Tile { static void run(const GemvTile& t) { blocks32_tile<NT, BlockQ4_0>(t); } };
-template <int NT> struct Q4_KTile { static void run(const GemvTile& t) { q4_k_tile<NT>(t); } };
-template <int NT> struct Q6_KTile { static void run(const GemvTile& t) { q6_k_tile<NT>(t); } };
+template <int NT>
+struct F32Tile {
+  static void run(const GemvTile& t) { float_tile<NT, F32Elem>(t); }
+};
+template <int NT>
+struct F16Tile {
+  static void run(const GemvTile& t) { float_tile<NT, F16Elem>(t); }
+};
+template <int NT>
+struct BF16Tile {
+  static void run(const GemvTile& t) { float_tile<NT, BF16Elem>(t); }
+};
+template <int NT>
+struct Q8_0Tile {
+  static void run(const GemvTile& t) { blocks32_tile<NT, BlockQ8_0>(t); }
+};
+template <int NT>
+struct Q4_0Tile {
+  static void run(const GemvTile& t) { blocks32_tile<NT, BlockQ4_0>(t); }
+};
+template <int NT>
+struct Q4_KTile {
+  static void run(const GemvTile& t) { q4_k_tile<NT>(t); }
+};
+template <int NT>
+struct Q6_KTile {
+  static void run(const GemvTile& t) { q6_k_tile<NT>(t); }
+};
 
 }  // namespace
 
@@ -319,13 +356,15 @@ void quantize_act_q8_256(const float* x, int64_t cols, uint8_t* dst) {
   auto* q = reinterpret_cast<int8_t*>(dst);
   auto* d = reinterpret_cast<float*>(dst + layout.d_offset);
   auto* sums = reinterpret_cast<int16_t*>(dst + layout.sums_offset);
-  for (int64_t b = 0; b < cols / kQK_K; ++b) quantize_block(x + kQK_K * b, kQK_K, q + kQK_K * b, d + b);
+  for (int64_t b = 0; b < cols / kQK_K; ++b)
+    quantize_block(x + kQK_K * b, kQK_K, q + kQK_K * b, d + b);
   // Sums of 16 levels: widen to int16, add adjacent pairs three times over 16 lanes.
   for (int64_t g = 0; g < cols / 16; g += 2) {
-    const __m512i v = _mm512_cvtepi8_epi16(loadu256(q + 16 * g));  // 32 levels = 2 groups
+    const __m512i v = _mm512_cvtepi8_epi16(loadu256(q + 16 * g));    // 32 levels = 2 groups
     const __m512i s32 = _mm512_madd_epi16(v, _mm512_set1_epi16(1));  // 16 sums of 2
     const __m512i p = _mm512_add_epi32(s32, _mm512_shuffle_epi32(s32, _MM_PERM_CDAB));
-    const __m512i s = _mm512_add_epi32(p, _mm512_shuffle_epi32(p, _MM_PERM_BADC));  // sums of 8 per 128-bit lane
+    const __m512i s =
+        _mm512_add_epi32(p, _mm512_shuffle_epi32(p, _MM_PERM_BADC));  // sums of 8 per 128-bit lane
     alignas(64) int32_t lanes[16];
     _mm512_store_si512(lanes, s);
     sums[g] = static_cast<int16_t>(lanes[0] + lanes[4]);
