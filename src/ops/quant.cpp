@@ -42,9 +42,10 @@ int8_t round_to_int8(float v) {
 void check_block_multiple(DType t, int64_t n) {
   const auto& info = dtype_info(t);
   if (n < 0 || n % info.block_size != 0)
-    fail("cannot convert {} elements as {}: the count must be a non-negative multiple of the "
-         "block size {}",
-         n, info.name, info.block_size);
+    fail(
+        "cannot convert {} elements as {}: the count must be a non-negative multiple of the "
+        "block size {}",
+        n, info.name, info.block_size);
 }
 
 // ---------------------------------------------------------------- 32-element formats
@@ -241,8 +242,8 @@ void quantize_q4_k(const float* x, BlockQ4_K* y, int64_t nb) {
       for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
       const float av_x = std::sqrt(sum_x2 / 32);
       for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(x[32 * j + l]);
-      scales[j] = make_qkx2_quants(32, 15, x + 32 * j, weights, L + 32 * j, &mins[j], Laux,
-                                   -1.f, 0.1f, 20);
+      scales[j] =
+          make_qkx2_quants(32, 15, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, -1.f, 0.1f, 20);
       if (scales[j] > max_scale) max_scale = scales[j];
       if (mins[j] > max_min) max_min = mins[j];
     }

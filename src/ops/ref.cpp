@@ -38,7 +38,8 @@ void rmsnorm(const float* x, const float* weight, float* y, int64_t n_tokens, in
     double ss = 0.0;
     for (int64_t i = 0; i < dim; ++i) ss += static_cast<double>(xr[i]) * xr[i];
     const double scale = 1.0 / std::sqrt(ss / static_cast<double>(dim) + eps);
-    for (int64_t i = 0; i < dim; ++i) y[t * dim + i] = static_cast<float>(xr[i] * scale * weight[i]);
+    for (int64_t i = 0; i < dim; ++i)
+      y[t * dim + i] = static_cast<float>(xr[i] * scale * weight[i]);
   }
 }
 

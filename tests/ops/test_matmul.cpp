@@ -101,13 +101,14 @@ TEST_P(MatmulKernels, MatchReference) {
       const Weights w = make_weights(type, rows, cols, rng);
       for (int64_t n_tokens : {1, 2, 5, 8}) {
         SCOPED_TRACE(::testing::Message() << dtype_name(type) << " on " << table.name << ": rows "
-                                        << rows << " cols " << cols << " tokens " << n_tokens);
+                                          << rows << " cols " << cols << " tokens " << n_tokens);
         const auto x = uniform(rng, static_cast<size_t>(n_tokens * cols));
         std::vector<float> y(static_cast<size_t>(n_tokens * rows), NAN), ref(y.size()),
             base(y.size(), NAN);
         cpu::matmul(table, w.view, x.data(), n_tokens, y.data(), pool);
         ops::ref::matmul(w.view, x.data(), n_tokens, ref.data());
-        if (isa != Isa::Generic) cpu::matmul(generic, w.view, x.data(), n_tokens, base.data(), pool);
+        if (isa != Isa::Generic)
+          cpu::matmul(generic, w.view, x.data(), n_tokens, base.data(), pool);
         for (int64_t t = 0; t < n_tokens; ++t) {
           for (int64_t o = 0; o < rows; ++o) {
             double scale2 = 0;
@@ -137,8 +138,8 @@ std::string param_name(const ::testing::TestParamInfo<std::tuple<Isa, DType>>& i
 INSTANTIATE_TEST_SUITE_P(AllIsasAllTypes, MatmulKernels,
                          ::testing::Combine(::testing::Values(Isa::Generic, Isa::Avx2, Isa::Avx512),
                                             ::testing::Values(DType::F32, DType::F16, DType::BF16,
-                                                              DType::Q8_0, DType::Q4_0,
-                                                              DType::Q4_K, DType::Q6_K)),
+                                                              DType::Q8_0, DType::Q4_0, DType::Q4_K,
+                                                              DType::Q6_K)),
                          param_name);
 
 // A large enough product to take the threaded path of the front end (and the token-parallel

@@ -21,7 +21,8 @@ using hearth::testing::uniform;
 namespace {
 
 std::vector<uint8_t> quantize(DType t, const std::vector<float>& x) {
-  std::vector<uint8_t> bytes(static_cast<size_t>(dtype_row_bytes(t, static_cast<int64_t>(x.size()))));
+  std::vector<uint8_t> bytes(
+      static_cast<size_t>(dtype_row_bytes(t, static_cast<int64_t>(x.size()))));
   quantize_row(t, x.data(), bytes.data(), static_cast<int64_t>(x.size()));
   return bytes;
 }
@@ -38,7 +39,7 @@ std::vector<float> dequantize(DType t, const void* src, int64_t n) {
 
 TEST(QuantDecode, Q8_0HandBuilt) {
   BlockQ8_0 b;
-  b.d = 0x3800;  // fp16 0.5
+  b.d = 0x3800;                                                             // fp16 0.5
   for (int j = 0; j < 32; ++j) b.qs[j] = static_cast<int8_t>(j * 8 - 128);  // -128 .. 120
   const auto y = dequantize(DType::Q8_0, &b, 32);
   for (int j = 0; j < 32; ++j) EXPECT_EQ(y[j], (j * 8 - 128) * 0.5f) << j;
@@ -50,8 +51,8 @@ TEST(QuantDecode, Q4_0HandBuilt) {
   for (int j = 0; j < 16; ++j) b.qs[j] = static_cast<uint8_t>(j | ((15 - j) << 4));
   const auto y = dequantize(DType::Q4_0, &b, 32);
   for (int j = 0; j < 16; ++j) {
-    EXPECT_EQ(y[j], (j - 8) * -2.0f) << j;             // low nibble: element j
-    EXPECT_EQ(y[j + 16], (15 - j - 8) * -2.0f) << j;   // high nibble: element j + 16
+    EXPECT_EQ(y[j], (j - 8) * -2.0f) << j;            // low nibble: element j
+    EXPECT_EQ(y[j + 16], (15 - j - 8) * -2.0f) << j;  // high nibble: element j + 16
   }
 }
 
@@ -81,7 +82,7 @@ TEST(QuantDecode, Q4_KHandBuilt) {
 
 TEST(QuantDecode, Q6_KHandBuilt) {
   BlockQ6_K b;
-  b.d = 0x3400;  // 0.25
+  b.d = 0x3400;                                                                // 0.25
   for (int g = 0; g < 16; ++g) b.scales[g] = static_cast<int8_t>(g * 9 - 70);  // negative too
   for (int i = 0; i < 128; ++i) b.ql[i] = static_cast<uint8_t>(i * 37 + 11);
   for (int i = 0; i < 64; ++i) b.qh[i] = static_cast<uint8_t>(i * 53 + 5);
@@ -137,7 +138,7 @@ TEST(QuantEncode, Q4_0FollowsGgmlRule) {
     const int hi = std::min(15, static_cast<int>(x[j + 16] / 2 + 8.5f));
     EXPECT_EQ(b.qs[j], lo | (hi << 4)) << j;
   }
-  EXPECT_EQ(b.qs[0] & 15, 0);   // -16 -> level 0
+  EXPECT_EQ(b.qs[0] & 15, 0);    // -16 -> level 0
   EXPECT_EQ(b.qs[15] >> 4, 15);  // 15 -> 16 clamped to 15
 }
 
@@ -171,7 +172,9 @@ TEST(QuantEncode, KQuantsRepresentAGridExactly) {
 
 class QuantRoundTrip : public ::testing::Test {
  protected:
-  void SetUp() override { rng_ = make_rng(::testing::UnitTest::GetInstance()->current_test_info()->name()); }
+  void SetUp() override {
+    rng_ = make_rng(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  }
   std::mt19937_64 rng_;
 };
 
@@ -249,8 +252,10 @@ TEST_F(QuantRoundTrip, FloatTypesRoundToNearest) {
   const auto f16 = dequantize(DType::F16, quantize(DType::F16, x).data(), 1000);
   const auto b16 = dequantize(DType::BF16, quantize(DType::BF16, x).data(), 1000);
   for (size_t i = 0; i < x.size(); ++i) {
-    EXPECT_LE(std::fabs(f16[i] - x[i]), std::fabs(x[i]) * 0x1p-11f) << i;  // half ulp, 10-bit mantissa
-    EXPECT_LE(std::fabs(b16[i] - x[i]), std::fabs(x[i]) * 0x1p-8f) << i;   // half ulp, 7-bit mantissa
+    EXPECT_LE(std::fabs(f16[i] - x[i]), std::fabs(x[i]) * 0x1p-11f)
+        << i;  // half ulp, 10-bit mantissa
+    EXPECT_LE(std::fabs(b16[i] - x[i]), std::fabs(x[i]) * 0x1p-8f)
+        << i;  // half ulp, 7-bit mantissa
   }
 }
 

@@ -1,5 +1,9 @@
 #include "backends/cpu/dispatch.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #include <cstdlib>
 #include <string_view>
 
@@ -19,19 +23,56 @@ const char* isa_name(Isa isa) {
   return "unknown";
 }
 
-bool isa_supported(Isa isa) {
-  if (isa != Isa::Generic) return false;  // TEMP: the SIMD tables land in the next commits
+namespace {
+
 #if defined(__x86_64__) || defined(__i386__)
+// What CPUID and the OS report. Read directly rather than through __builtin_cpu_supports,
+// whose feature names differ between compilers (clang 14 lacks "avx512vnni").
+struct CpuFeatures {
+  bool avx2 = false, fma = false, f16c = false;
+  bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false, avx512vnni = false;
+};
+
+CpuFeatures detect_cpu() {
+  CpuFeatures f;
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
+  const bool osxsave = ecx & (1u << 27), avx = ecx & (1u << 28);
+  f.fma = ecx & (1u << 12);
+  f.f16c = ecx & (1u << 29);
+  if (!osxsave || !avx) return {};
+  // The OS must save the vector registers on context switch: XCR0 bits 1-2 (SSE and AVX
+  // state) for 256-bit code, plus bits 5-7 (opmask and the upper ZMM state) for AVX-512.
+  unsigned xcr0_lo, xcr0_hi;
+  __asm__("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  const bool os_avx = (xcr0_lo & 0x6u) == 0x6u;
+  const bool os_avx512 = os_avx && (xcr0_lo & 0xE0u) == 0xE0u;
+  if (!os_avx || !__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return {};
+  f.avx2 = ebx & (1u << 5);
+  if (os_avx512) {
+    f.avx512f = ebx & (1u << 16);
+    f.avx512dq = ebx & (1u << 17);
+    f.avx512bw = ebx & (1u << 30);
+    f.avx512vl = ebx & (1u << 31);
+    f.avx512vnni = ecx & (1u << 11);
+  }
+  return f;
+}
+#endif
+
+}  // namespace
+
+bool isa_supported(Isa isa) {
+#if defined(__x86_64__) || defined(__i386__)
+  static const CpuFeatures cpu = detect_cpu();
   switch (isa) {
     case Isa::Generic:
       return true;
     case Isa::Avx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-             __builtin_cpu_supports("f16c");
+      return cpu.avx2 && cpu.fma && cpu.f16c;
     case Isa::Avx512:
-      return isa_supported(Isa::Avx2) && __builtin_cpu_supports("avx512f") &&
-             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni");
+      return cpu.avx2 && cpu.fma && cpu.f16c && cpu.avx512f && cpu.avx512bw && cpu.avx512vl &&
+             cpu.avx512dq && cpu.avx512vnni;
   }
   return false;
 #else
@@ -44,8 +85,9 @@ const KernelTable& kernels_for(Isa isa) {
     fail("this CPU cannot run the {} kernels; use a lower HEARTH_ISA level", isa_name(isa));
   switch (isa) {
     case Isa::Avx512:
+      return kAvx512Kernels;
     case Isa::Avx2:
-      fail("the {} kernels are not built yet", isa_name(isa));  // TEMP until the SIMD tables land
+      return kAvx2Kernels;
     case Isa::Generic:
       break;
   }
@@ -54,7 +96,7 @@ const KernelTable& kernels_for(Isa isa) {
 
 Isa choose_isa(const char* requested) {
   Isa best = Isa::Generic;
-  for (Isa isa : std::initializer_list<Isa>{})  // TEMP: SIMD tables land in the next commits
+  for (Isa isa : {Isa::Avx2, Isa::Avx512})
     if (isa_supported(isa)) best = isa;
   if (requested == nullptr || *requested == '\0') return best;
   const std::string_view want(requested);
@@ -95,9 +137,8 @@ const MatmulKernel& matmul_kernel(const KernelTable& table, DType weight_type) {
 std::string kernel_report(const KernelTable& table) {
   std::string s = std::string("matmul: ") + table.name + " (";
   const std::pair<const char*, const MatmulKernel*> kinds[] = {
-      {"F32", &table.f32},   {"F16", &table.f16},   {"BF16", &table.bf16},
-      {"Q8_0", &table.q8_0}, {"Q4_0", &table.q4_0}, {"Q4_K", &table.q4_k},
-      {"Q6_K", &table.q6_k}};
+      {"F32", &table.f32},   {"F16", &table.f16},   {"BF16", &table.bf16}, {"Q8_0", &table.q8_0},
+      {"Q4_0", &table.q4_0}, {"Q4_K", &table.q4_k}, {"Q6_K", &table.q6_k}};
   bool first = true;
   for (const auto& [name, kernel] : kinds) {
     s += fmt::format("{}{}: {}", first ? "" : ", ", name, kernel->method);

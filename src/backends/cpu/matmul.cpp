@@ -30,7 +30,7 @@ class Scratch {
  public:
   uint8_t* get(size_t bytes) {
     if (bytes > size_) {
-      data_.reset(static_cast<uint8_t*>(::operator new(bytes, std::align_val_t{kActAlign})));
+      data_.reset(static_cast<uint8_t*>(::operator new (bytes, std::align_val_t{kActAlign})));
       size_ = bytes;
     }
     return data_.get();
@@ -38,7 +38,7 @@ class Scratch {
 
  private:
   struct Free {
-    void operator()(uint8_t* p) const { ::operator delete(p, std::align_val_t{kActAlign}); }
+    void operator()(uint8_t* p) const { ::operator delete (p, std::align_val_t{kActAlign}); }
   };
   std::unique_ptr<uint8_t, Free> data_;
   size_t size_ = 0;
@@ -52,9 +52,10 @@ void validate(const TensorView& W, const float* x, int64_t n_tokens, const float
          W.name, W.shape_string(), W.cols(), dtype_name(W.dtype), block);
   const uint64_t need = static_cast<uint64_t>(W.rows()) * static_cast<uint64_t>(W.row_bytes());
   if (W.nbytes < need)
-    fail("matmul weight {} {} {} needs {} bytes but has {}; the model file is truncated or "
-         "its shape is wrong",
-         W.name, W.shape_string(), dtype_name(W.dtype), need, W.nbytes);
+    fail(
+        "matmul weight {} {} {} needs {} bytes but has {}; the model file is truncated or "
+        "its shape is wrong",
+        W.name, W.shape_string(), dtype_name(W.dtype), need, W.nbytes);
   if (need > 0 && W.data == nullptr) fail("matmul weight {} has no data", W.name);
   if (dtype_info(W.dtype).quantized && reinterpret_cast<uintptr_t>(W.data) % 2 != 0)
     fail("matmul weight {}: {} blocks must be 2-byte aligned in memory", W.name,

@@ -38,8 +38,7 @@ struct ActRow {
 };
 ActRow act_row(const GemvTile& t, int token, int block) {
   const uint8_t* base = t.act + token * t.act_stride;
-  const ActLayout layout =
-      act_layout(block == 32 ? ActFormat::Q8_32 : ActFormat::Q8_256, t.cols);
+  const ActLayout layout = act_layout(block == 32 ? ActFormat::Q8_32 : ActFormat::Q8_256, t.cols);
   return {reinterpret_cast<const int8_t*>(base),
           reinterpret_cast<const float*>(base + layout.d_offset),
           reinterpret_cast<const int16_t*>(base + layout.sums_offset)};

@@ -1,0 +1,26 @@
+// AVX2 + FMA + F16C kernels (x86_avx2/*.cpp, compiled with those flags). Call only through
+// kAvx2Kernels, after dispatch has checked that the CPU has AVX2, FMA and F16C.
+#pragma once
+#include <cstdint>
+
+#include "backends/cpu/kernels.h"
+
+namespace hearth::cpu::avx2 {
+
+void quantize_act_q8_32(const float* x, int64_t cols, uint8_t* dst);
+void quantize_act_q8_256(const float* x, int64_t cols, uint8_t* dst);
+
+void gemv_f32(const GemvTile& tile);
+void gemv_f16(const GemvTile& tile);
+void gemv_bf16(const GemvTile& tile);
+void gemv_q8_0(const GemvTile& tile);
+void gemv_q4_0(const GemvTile& tile);
+void gemv_q4_k(const GemvTile& tile);
+void gemv_q6_k(const GemvTile& tile);
+
+void rmsnorm_row(const float* x, const float* weight, float* y, int64_t dim, float eps);
+void silu_mul(const float* gate, const float* up, float* out, int64_t count);
+void add(float* acc, const float* x, int64_t count);
+void softmax(float* x, int64_t n);
+
+}  // namespace hearth::cpu::avx2

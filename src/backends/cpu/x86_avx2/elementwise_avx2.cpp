@@ -1,0 +1,169 @@
+// AVX2 row-wise float ops and the AVX2 kernel table. Tails shorter than a vector go through
+// a padded 8-float buffer rather than scalar libm calls, so nothing here depends on inline
+// library code compiled with AVX2 flags.
+#include <immintrin.h>
+
+#include "backends/cpu/x86_avx2/avx2_kernels.h"
+
+namespace hearth::cpu::avx2 {
+namespace {
+
+float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+float hmax(__m256 v) {
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// The last n < 8 elements, padded with `pad`.
+__m256 load_tail(const float* p, int64_t n, float pad) {
+  alignas(32) float buf[8];
+  for (int i = 0; i < 8; ++i) buf[i] = i < n ? p[i] : pad;
+  return _mm256_load_ps(buf);
+}
+void store_tail(float* p, __m256 v, int64_t n) {
+  alignas(32) float buf[8];
+  _mm256_store_ps(buf, v);
+  for (int i = 0; i < n; ++i) p[i] = buf[i];
+}
+
+// e^x for float32 lanes, Cephes-style: x = n ln2 + r with |r| <= ln2/2, e^r from a degree-5
+// minimax polynomial (relative error ~2e-7), times 2^n built in the exponent field.
+// Inputs are clamped to [-88.37, 88]: below, the result is 0 (true value < 2^-127); above
+// 88 it would overflow the 2^n construction (e^88 ~ 1.7e38 is returned instead of inf).
+__m256 exp256(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-88.3762626647949f)), _mm256_set1_ps(88.0f));
+  const __m256 n = _mm256_floor_ps(
+      _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
+  // r = x - n*ln2, with ln2 split in a part exact in float and a correction.
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  const __m256i e =
+      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+__m256 silu_mul8(__m256 g, __m256 u) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), g));
+  return _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(one, e)), u);
+}
+
+}  // namespace
+
+void rmsnorm_row(const float* x, const float* weight, float* y, int64_t dim, float eps) {
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                   _mm256_setzero_ps()};
+  int64_t i = 0;
+  for (; i + 32 <= dim; i += 32) {
+    for (int u = 0; u < 4; ++u) {
+      const __m256 v = _mm256_loadu_ps(x + i + 8 * u);
+      acc[u] = _mm256_fmadd_ps(v, v, acc[u]);
+    }
+  }
+  for (; i + 8 <= dim; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    acc[0] = _mm256_fmadd_ps(v, v, acc[0]);
+  }
+  if (i < dim) {
+    const __m256 v = load_tail(x + i, dim - i, 0.0f);
+    acc[1] = _mm256_fmadd_ps(v, v, acc[1]);
+  }
+  const float ss =
+      hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+  const __m256 scale = _mm256_set1_ps(
+      1.0f / _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(ss / static_cast<float>(dim) + eps))));
+  for (i = 0; i + 8 <= dim; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), scale),
+                                          _mm256_loadu_ps(weight + i)));
+  if (i < dim)
+    store_tail(y + i,
+               _mm256_mul_ps(_mm256_mul_ps(load_tail(x + i, dim - i, 0.0f), scale),
+                             load_tail(weight + i, dim - i, 0.0f)),
+               dim - i);
+}
+
+void silu_mul(const float* gate, const float* up, float* out, int64_t count) {
+  int64_t i = 0;
+  for (; i + 8 <= count; i += 8)
+    _mm256_storeu_ps(out + i, silu_mul8(_mm256_loadu_ps(gate + i), _mm256_loadu_ps(up + i)));
+  if (i < count)
+    store_tail(out + i,
+               silu_mul8(load_tail(gate + i, count - i, 0.0f), load_tail(up + i, count - i, 0.0f)),
+               count - i);
+}
+
+void add(float* acc, const float* x, int64_t count) {
+  int64_t i = 0;
+  for (; i + 8 <= count; i += 8)
+    _mm256_storeu_ps(acc + i, _mm256_add_ps(_mm256_loadu_ps(acc + i), _mm256_loadu_ps(x + i)));
+  for (; i < count; ++i) acc[i] += x[i];
+}
+
+void softmax(float* x, int64_t n) {
+  const float neg_inf = -__builtin_inff();
+  __m256 vmax = _mm256_set1_ps(neg_inf);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + i));
+  if (i < n) vmax = _mm256_max_ps(vmax, load_tail(x + i, n - i, neg_inf));
+  const float max = hmax(vmax);
+  if (max == neg_inf) {  // all masked: the limit of equal logits is uniform
+    const float u = 1.0f / static_cast<float>(n);
+    for (int64_t j = 0; j < n; ++j) x[j] = u;
+    return;
+  }
+  const __m256 m = _mm256_set1_ps(max);
+  __m256 sum = _mm256_setzero_ps();
+  for (i = 0; i + 8 <= n; i += 8) {
+    const __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
+    _mm256_storeu_ps(x + i, e);
+    sum = _mm256_add_ps(sum, e);
+  }
+  if (i < n) {
+    const __m256 e = exp256(_mm256_sub_ps(load_tail(x + i, n - i, neg_inf), m));  // pad -> 0
+    store_tail(x + i, e, n - i);
+    sum = _mm256_add_ps(sum, e);
+  }
+  const __m256 inv = _mm256_set1_ps(1.0f / hsum(sum));
+  for (i = 0; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv));
+  for (; i < n; ++i) x[i] *= _mm_cvtss_f32(_mm256_castps256_ps128(inv));
+}
+
+}  // namespace hearth::cpu::avx2
+
+namespace hearth::cpu {
+
+constinit const KernelTable kAvx2Kernels = {
+    Isa::Avx2,
+    "avx2",
+    {avx2::gemv_f32, ActFormat::F32, "fma"},
+    {avx2::gemv_f16, ActFormat::F32, "f16c + fma"},
+    {avx2::gemv_bf16, ActFormat::F32, "shift-convert + fma"},
+    {avx2::gemv_q8_0, ActFormat::Q8_32, "int8 dot (maddubs)"},
+    {avx2::gemv_q4_0, ActFormat::Q8_32, "int8 dot (maddubs)"},
+    {avx2::gemv_q4_k, ActFormat::Q8_256, "int8 dot (maddubs)"},
+    {avx2::gemv_q6_k, ActFormat::Q8_256, "int8 dot (maddubs)"},
+    avx2::quantize_act_q8_32,
+    avx2::quantize_act_q8_256,
+    avx2::rmsnorm_row,
+    avx2::silu_mul,
+    avx2::add,
+    avx2::softmax,
+};
+
+}  // namespace hearth::cpu

@@ -1,0 +1,158 @@
+// AVX-512 row-wise float ops and the AVX-512 kernel table. Tails use masked loads/stores.
+// GCC 12's AVX-512 headers make "undefined" vectors as `__m512 __Y = __Y;`, which trips
+// -W(maybe-)uninitialized wherever a reduction or cast intrinsic is inlined; no such value is
+// ever read.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include "backends/cpu/x86_avx512/avx512_kernels.h"
+
+namespace hearth::cpu::avx512 {
+namespace {
+
+__mmask16 tail_mask(int64_t n) { return static_cast<__mmask16>((1u << n) - 1); }
+
+// e^x for float32 lanes: x = n ln2 + r with |r| <= ln2/2, e^r from Cephes' degree-5
+// polynomial (relative error ~2e-7), scaled by 2^n with vscalefps (which also handles the
+// subnormal range). Inputs are clamped to [-88.37, 88]: e^-88.37 ~ 4e-39, e^88 ~ 1.7e38.
+__m512 exp512(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-88.3762626647949f)), _mm512_set1_ps(88.0f));
+  const __m512 n = _mm512_roundscale_ps(
+      _mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(0.5f)),
+      _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_scalef_ps(p, n);
+}
+
+__m512 silu_mul16(__m512 g, __m512 u) {
+  const __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), g));
+  return _mm512_mul_ps(_mm512_div_ps(g, _mm512_add_ps(_mm512_set1_ps(1.0f), e)), u);
+}
+
+}  // namespace
+
+void rmsnorm_row(const float* x, const float* weight, float* y, int64_t dim, float eps) {
+  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                   _mm512_setzero_ps()};
+  int64_t i = 0;
+  for (; i + 64 <= dim; i += 64) {
+    for (int u = 0; u < 4; ++u) {
+      const __m512 v = _mm512_loadu_ps(x + i + 16 * u);
+      acc[u] = _mm512_fmadd_ps(v, v, acc[u]);
+    }
+  }
+  for (; i + 16 <= dim; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    acc[0] = _mm512_fmadd_ps(v, v, acc[0]);
+  }
+  if (i < dim) {
+    const __m512 v = _mm512_maskz_loadu_ps(tail_mask(dim - i), x + i);
+    acc[1] = _mm512_fmadd_ps(v, v, acc[1]);
+  }
+  const float ss = _mm512_reduce_add_ps(
+      _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+  const __m512 scale = _mm512_set1_ps(
+      1.0f / _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(ss / static_cast<float>(dim) + eps))));
+  for (i = 0; i + 16 <= dim; i += 16)
+    _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i), scale),
+                                          _mm512_loadu_ps(weight + i)));
+  if (i < dim) {
+    const __mmask16 m = tail_mask(dim - i);
+    _mm512_mask_storeu_ps(y + i, m,
+                          _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), scale),
+                                        _mm512_maskz_loadu_ps(m, weight + i)));
+  }
+}
+
+void silu_mul(const float* gate, const float* up, float* out, int64_t count) {
+  int64_t i = 0;
+  for (; i + 16 <= count; i += 16)
+    _mm512_storeu_ps(out + i, silu_mul16(_mm512_loadu_ps(gate + i), _mm512_loadu_ps(up + i)));
+  if (i < count) {
+    const __mmask16 m = tail_mask(count - i);
+    _mm512_mask_storeu_ps(
+        out + i, m,
+        silu_mul16(_mm512_maskz_loadu_ps(m, gate + i), _mm512_maskz_loadu_ps(m, up + i)));
+  }
+}
+
+void add(float* acc, const float* x, int64_t count) {
+  int64_t i = 0;
+  for (; i + 16 <= count; i += 16)
+    _mm512_storeu_ps(acc + i, _mm512_add_ps(_mm512_loadu_ps(acc + i), _mm512_loadu_ps(x + i)));
+  if (i < count) {
+    const __mmask16 m = tail_mask(count - i);
+    _mm512_mask_storeu_ps(
+        acc + i, m,
+        _mm512_add_ps(_mm512_maskz_loadu_ps(m, acc + i), _mm512_maskz_loadu_ps(m, x + i)));
+  }
+}
+
+void softmax(float* x, int64_t n) {
+  const __m512 neg_inf = _mm512_set1_ps(-__builtin_inff());
+  __m512 vmax = neg_inf;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(x + i));
+  const __mmask16 tail = tail_mask(n - i);
+  if (i < n) vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(neg_inf, tail, x + i));
+  const float max = _mm512_reduce_max_ps(vmax);
+  if (max == -__builtin_inff()) {  // all masked: the limit of equal logits is uniform
+    const __m512 u = _mm512_set1_ps(1.0f / static_cast<float>(n));
+    for (i = 0; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, u);
+    if (i < n) _mm512_mask_storeu_ps(x + i, tail, u);
+    return;
+  }
+  const __m512 m = _mm512_set1_ps(max);
+  __m512 sum = _mm512_setzero_ps();
+  for (i = 0; i + 16 <= n; i += 16) {
+    const __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(x + i), m));
+    _mm512_storeu_ps(x + i, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  if (i < n) {
+    const __m512 e =
+        exp512(_mm512_sub_ps(_mm512_mask_loadu_ps(neg_inf, tail, x + i), m));  // pad -> 0
+    _mm512_mask_storeu_ps(x + i, tail, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+  for (i = 0; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), inv));
+  if (i < n)
+    _mm512_mask_storeu_ps(x + i, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + i), inv));
+}
+
+}  // namespace hearth::cpu::avx512
+
+namespace hearth::cpu {
+
+constinit const KernelTable kAvx512Kernels = {
+    Isa::Avx512,
+    "avx512",
+    {avx512::gemv_f32, ActFormat::F32, "fma"},
+    {avx512::gemv_f16, ActFormat::F32, "f16c + fma"},
+    {avx512::gemv_bf16, ActFormat::F32, "shift-convert + fma"},
+    {avx512::gemv_q8_0, ActFormat::Q8_32, "int8 dot (vpdpbusd)"},
+    {avx512::gemv_q4_0, ActFormat::Q8_32, "int8 dot (vpdpbusd)"},
+    {avx512::gemv_q4_k, ActFormat::Q8_256, "int8 dot (maddubs + vpdpwssd)"},
+    {avx512::gemv_q6_k, ActFormat::Q8_256, "int8 dot (maddubs + vpdpwssd)"},
+    avx512::quantize_act_q8_32,
+    avx512::quantize_act_q8_256,
+    avx512::rmsnorm_row,
+    avx512::silu_mul,
+    avx512::add,
+    avx512::softmax,
+};
+
+}  // namespace hearth::cpu
