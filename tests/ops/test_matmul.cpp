@@ -3,7 +3,10 @@
 // that split unevenly over threads, and token counts around the 4-token tile.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -13,6 +16,16 @@
 #include "ops/ops.h"
 #include "ops/quant.h"
 #include "random_util.h"
+
+// Counts plain heap allocations so a test can check that steady-state matmul calls make none.
+static std::atomic<long> g_heap_allocations{0};
+void* operator new(std::size_t n) {
+  ++g_heap_allocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 using namespace hearth;
 using hearth::cpu::Isa;
@@ -161,6 +174,24 @@ TEST(Matmul, FrontEndThreadedBatch) {
       worst = std::max(worst, rel);
     }
     EXPECT_LT(worst, tolerance(t)) << dtype_name(t);
+  }
+}
+
+// Batch-1 decoding calls matmul hundreds of times per token: after the first call has grown
+// the activation scratch, calls must not touch the heap (threaded paths included).
+TEST(Matmul, SteadyStateCallsDoNotAllocate) {
+  std::mt19937_64 rng(7);
+  ThreadPool pool(3);
+  for (DType t : {DType::F16, DType::Q8_0, DType::Q4_K}) {
+    const Weights w = make_weights(t, 96, 1024, rng);
+    for (int64_t n_tokens : {1, 64}) {  // 64 x 1024 also quantizes the tokens in parallel
+      const auto x = uniform(rng, static_cast<size_t>(n_tokens * 1024));
+      std::vector<float> y(static_cast<size_t>(n_tokens * 96));
+      ops::matmul(w.view, x.data(), n_tokens, y.data(), pool);  // warm-up may allocate
+      const long before = g_heap_allocations.load();
+      for (int i = 0; i < 5; ++i) ops::matmul(w.view, x.data(), n_tokens, y.data(), pool);
+      EXPECT_EQ(g_heap_allocations.load() - before, 0) << dtype_name(t) << " x " << n_tokens;
+    }
   }
 }
 
