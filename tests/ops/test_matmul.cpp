@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <string>
 #include <tuple>
@@ -191,6 +192,30 @@ TEST(Matmul, SteadyStateCallsDoNotAllocate) {
       const long before = g_heap_allocations.load();
       for (int i = 0; i < 5; ++i) ops::matmul(w.view, x.data(), n_tokens, y.data(), pool);
       EXPECT_EQ(g_heap_allocations.load() - before, 0) << dtype_name(t) << " x " << n_tokens;
+    }
+  }
+}
+
+// Float tensors in a memory-mapped file need not be aligned to their element size (e.g. a
+// safetensors header of odd length): every kernel must read them with unaligned loads.
+TEST(Matmul, UnalignedFloatWeights) {
+  SCOPED_TRACE(seed_note());
+  auto rng = make_rng("unaligned");
+  ThreadPool pool(1);
+  for (DType t : {DType::F32, DType::F16, DType::BF16}) {
+    const Weights w = make_weights(t, 5, 37, rng);
+    std::vector<uint8_t> shifted(w.bytes.size() + 1);
+    std::memcpy(shifted.data() + 1, w.bytes.data(), w.bytes.size());
+    TensorView view = w.view;
+    view.data = shifted.data() + 1;
+    const auto x = uniform(rng, 2 * 37);
+    std::vector<float> ref(10), y(10);
+    ops::ref::matmul(w.view, x.data(), 2, ref.data());
+    for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+      if (!cpu::isa_supported(isa)) continue;
+      cpu::matmul(cpu::kernels_for(isa), view, x.data(), 2, y.data(), pool);
+      for (size_t k = 0; k < y.size(); ++k)
+        EXPECT_NEAR(y[k], ref[k], 1e-5) << dtype_name(t) << " on " << cpu::isa_name(isa);
     }
   }
 }
