@@ -268,12 +268,12 @@ void quantize_q4_k(const float* x, BlockQ4_K* y, int64_t nb) {
     y[i].dmin = fp32_to_fp16(max_min / 63.f);
 
     // Re-quantize against the scales as they will be decoded (6-bit, fp16-scaled).
-    uint8_t sc[8], m[8];
-    unpack_q4_k_scales(y[i].scales, sc, m);
+    uint8_t sm[16];  // scales, then mins
+    unpack_q4_k_scales(y[i].scales, sm);
     for (int j = 0; j < kQK_K / 32; ++j) {
-      const float d = fp16_to_fp32(y[i].d) * sc[j];
+      const float d = fp16_to_fp32(y[i].d) * sm[j];
       if (d == 0.0f) continue;
-      const float dm = fp16_to_fp32(y[i].dmin) * m[j];
+      const float dm = fp16_to_fp32(y[i].dmin) * sm[8 + j];
       for (int ii = 0; ii < 32; ++ii) {
         const int l = nearest_int((x[32 * j + ii] + dm) / d);
         L[32 * j + ii] = static_cast<uint8_t>(l < 0 ? 0 : (l > 15 ? 15 : l));
@@ -335,12 +335,12 @@ void dequantize_q4_k(const BlockQ4_K* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i) {
     const float d = fp16_to_fp32(load_u16(&x[i].d));
     const float dmin = fp16_to_fp32(load_u16(&x[i].dmin));
-    uint8_t sc[8], m[8];
-    unpack_q4_k_scales(x[i].scales, sc, m);
+    uint8_t sm[16];  // scales, then mins
+    unpack_q4_k_scales(x[i].scales, sm);
     const uint8_t* q = x[i].qs;
     for (int c = 0; c < 4; ++c, q += 32) {
-      const float d1 = d * sc[2 * c], m1 = dmin * m[2 * c];
-      const float d2 = d * sc[2 * c + 1], m2 = dmin * m[2 * c + 1];
+      const float d1 = d * sm[2 * c], m1 = dmin * sm[8 + 2 * c];
+      const float d2 = d * sm[2 * c + 1], m2 = dmin * sm[8 + 2 * c + 1];
       for (int l = 0; l < 32; ++l) *y++ = d1 * (q[l] & 0xF) - m1;
       for (int l = 0; l < 32; ++l) *y++ = d2 * (q[l] >> 4) - m2;
     }

@@ -7,6 +7,7 @@
 // in GGUF files (tensor data is 32-byte aligned there).
 #pragma once
 #include <cstdint>
+#include <cstring>
 
 #include "core/dtype.h"
 
@@ -61,20 +62,23 @@ static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ6_K) == 210);
 
-// Unpacks the 6-bit scales and mins of a Q4_K block: sub-blocks 0-3 keep their scale and min
-// in the low 6 bits of bytes 0-3 and 4-7; sub-blocks 4-7 keep their low 4 bits in the
-// nibbles of bytes 8-11 and their top 2 bits in the top bits of bytes 0-7.
+// Unpacks the 6-bit scales and mins of a Q4_K block into sm[0..8) (scales of sub-blocks 0-7)
+// and sm[8..16) (their mins). Sub-blocks 0-3 keep scale and min in the low 6 bits of bytes
+// 0-3 and 4-7; sub-blocks 4-7 keep their low 4 bits in the nibbles of bytes 8-11 (scale low,
+// min high) and their top 2 bits in the top bits of bytes 0-3 (scales) and 4-7 (mins).
+// Done on 32-bit words, four sub-blocks at a time; the masks keep each byte's bits apart.
 // (static: every translation unit, including the per-ISA kernel files compiled with other
 // instruction sets, gets its own copy, so the linker never mixes ISA variants.)
-static inline void unpack_q4_k_scales(const uint8_t packed[12], uint8_t sc[8], uint8_t m[8]) {
-  for (int j = 0; j < 4; ++j) {
-    sc[j] = packed[j] & 63;
-    m[j] = packed[j + 4] & 63;
-  }
-  for (int j = 4; j < 8; ++j) {
-    sc[j] = static_cast<uint8_t>((packed[j + 4] & 0xF) | ((packed[j - 4] >> 6) << 4));
-    m[j] = static_cast<uint8_t>((packed[j + 4] >> 4) | ((packed[j] >> 6) << 4));
-  }
+static inline void unpack_q4_k_scales(const uint8_t packed[12], uint8_t sm[16]) {
+  uint32_t w[3];
+  std::memcpy(w, packed, sizeof w);
+  const uint32_t out[4] = {
+      w[0] & 0x3f3f3f3fu,                                                // scales 0-3
+      (w[2] & 0x0f0f0f0fu) | (((w[0] >> 6) & 0x03030303u) << 4),         // scales 4-7
+      w[1] & 0x3f3f3f3fu,                                                // mins 0-3
+      ((w[2] >> 4) & 0x0f0f0f0fu) | (((w[1] >> 6) & 0x03030303u) << 4),  // mins 4-7
+  };
+  std::memcpy(sm, out, sizeof out);
 }
 
 // dst[0..n) = the n elements at src decoded to float. Every DType (I32 converts to float).

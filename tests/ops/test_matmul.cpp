@@ -3,7 +3,11 @@
 // that split unevenly over threads, and token counts around the 4-token tile.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -13,6 +17,16 @@
 #include "ops/ops.h"
 #include "ops/quant.h"
 #include "random_util.h"
+
+// Counts plain heap allocations so a test can check that steady-state matmul calls make none.
+static std::atomic<long> g_heap_allocations{0};
+void* operator new(std::size_t n) {
+  ++g_heap_allocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 using namespace hearth;
 using hearth::cpu::Isa;
@@ -161,6 +175,48 @@ TEST(Matmul, FrontEndThreadedBatch) {
       worst = std::max(worst, rel);
     }
     EXPECT_LT(worst, tolerance(t)) << dtype_name(t);
+  }
+}
+
+// Batch-1 decoding calls matmul hundreds of times per token: after the first call has grown
+// the activation scratch, calls must not touch the heap (threaded paths included).
+TEST(Matmul, SteadyStateCallsDoNotAllocate) {
+  std::mt19937_64 rng(7);
+  ThreadPool pool(3);
+  for (DType t : {DType::F16, DType::Q8_0, DType::Q4_K}) {
+    const Weights w = make_weights(t, 96, 1024, rng);
+    for (int64_t n_tokens : {1, 64}) {  // 64 x 1024 also quantizes the tokens in parallel
+      const auto x = uniform(rng, static_cast<size_t>(n_tokens * 1024));
+      std::vector<float> y(static_cast<size_t>(n_tokens * 96));
+      ops::matmul(w.view, x.data(), n_tokens, y.data(), pool);  // warm-up may allocate
+      const long before = g_heap_allocations.load();
+      for (int i = 0; i < 5; ++i) ops::matmul(w.view, x.data(), n_tokens, y.data(), pool);
+      EXPECT_EQ(g_heap_allocations.load() - before, 0) << dtype_name(t) << " x " << n_tokens;
+    }
+  }
+}
+
+// Float tensors in a memory-mapped file need not be aligned to their element size (e.g. a
+// safetensors header of odd length): every kernel must read them with unaligned loads.
+TEST(Matmul, UnalignedFloatWeights) {
+  SCOPED_TRACE(seed_note());
+  auto rng = make_rng("unaligned");
+  ThreadPool pool(1);
+  for (DType t : {DType::F32, DType::F16, DType::BF16}) {
+    const Weights w = make_weights(t, 5, 37, rng);
+    std::vector<uint8_t> shifted(w.bytes.size() + 1);
+    std::memcpy(shifted.data() + 1, w.bytes.data(), w.bytes.size());
+    TensorView view = w.view;
+    view.data = shifted.data() + 1;
+    const auto x = uniform(rng, 2 * 37);
+    std::vector<float> ref(10), y(10);
+    ops::ref::matmul(w.view, x.data(), 2, ref.data());
+    for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+      if (!cpu::isa_supported(isa)) continue;
+      cpu::matmul(cpu::kernels_for(isa), view, x.data(), 2, y.data(), pool);
+      for (size_t k = 0; k < y.size(); ++k)
+        EXPECT_NEAR(y[k], ref[k], 1e-5) << dtype_name(t) << " on " << cpu::isa_name(isa);
+    }
   }
 }
 

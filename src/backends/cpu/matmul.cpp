@@ -44,6 +44,69 @@ class Scratch {
   size_t size_ = 0;
 };
 
+// Static chunks of [0, n) over the pool, as ThreadPool::parallel_for splits them, but built
+// on run_on_all with a callback that captures one pointer: std::function keeps that inline,
+// while parallel_for's own wrapper lambda is large enough to be heap-allocated on every call.
+template <typename Fn>
+void for_each_chunk(ThreadPool& pool, int64_t n, int64_t grain, const Fn& fn) {
+  const int64_t units = (n + grain - 1) / grain;
+  const int threads = static_cast<int>(std::min<int64_t>(pool.size(), units));
+  if (threads <= 1) {
+    fn(0, n);
+    return;
+  }
+  struct Job {
+    const Fn* fn;
+    int64_t n, grain, units;
+    int threads;
+  } job{&fn, n, grain, units, threads};
+  pool.run_on_all([j = &job](int t) {
+    if (t >= j->threads) return;
+    const int64_t u0 = j->units * t / j->threads, u1 = j->units * (t + 1) / j->threads;
+    const int64_t begin = u0 * j->grain, end = std::min(j->n, u1 * j->grain);
+    if (begin < end) (*j->fn)(begin, end);
+  });
+}
+
+// Everything one call needs.
+struct MatmulPlan {
+  GemvTileFn tile = nullptr;
+  const uint8_t* w = nullptr;
+  int64_t row_bytes = 0, rows = 0, cols = 0;
+  const float* x = nullptr;
+  int64_t n_tokens = 0;
+  float* y = nullptr;
+  QuantizeActFn quantize = nullptr;  // null for float weights
+  uint8_t* act_buf = nullptr;
+  const uint8_t* act = nullptr;  // prepared activations: act_buf, or x itself
+  int64_t act_stride = 0;
+
+  void quantize_tokens(int64_t t0, int64_t t1) const {
+    for (int64_t t = t0; t < t1; ++t) quantize(x + t * cols, cols, act_buf + t * act_stride);
+  }
+
+  void run_rows(int64_t r0, int64_t r1) const {
+    // Batch 1: one tile over the whole chunk, a single streaming pass.
+    const int64_t row_block = n_tokens == 1 ? r1 - r0 : kRowBlock;
+    for (int64_t rb = r0; rb < r1; rb += row_block) {
+      const int64_t nr = std::min(row_block, r1 - rb);
+      for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenTile) {
+        GemvTile t;
+        t.w = w + rb * row_bytes;
+        t.w_row_bytes = row_bytes;
+        t.n_rows = nr;
+        t.cols = cols;
+        t.act = act + t0 * act_stride;
+        t.act_stride = act_stride;
+        t.n_tokens = static_cast<int>(std::min<int64_t>(kTokenTile, n_tokens - t0));
+        t.y = y + t0 * rows + rb;
+        t.y_stride = rows;
+        tile(t);
+      }
+    }
+  }
+};
+
 void validate(const TensorView& W, const float* x, int64_t n_tokens, const float* y) {
   if (n_tokens < 0) fail("matmul with {}: negative token count {}", W.name, n_tokens);
   const int64_t block = dtype_info(W.dtype).block_size;
@@ -99,51 +162,35 @@ void matmul(const KernelTable& table, const TensorView& W, const float* x, int64
   }
   const int64_t work = rows * cols * n_tokens;
 
+  MatmulPlan plan;
+  plan.tile = kernel.tile;
+  plan.w = static_cast<const uint8_t*>(W.data);
+  plan.row_bytes = W.row_bytes();
+  plan.rows = rows;
+  plan.cols = cols;
+  plan.x = x;
+  plan.n_tokens = n_tokens;
+  plan.y = y;
   // Activations: as given for float weights, else quantized once for all rows.
-  const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
-  int64_t act_stride = cols * static_cast<int64_t>(sizeof(float));
+  plan.act = reinterpret_cast<const uint8_t*>(x);
+  plan.act_stride = cols * static_cast<int64_t>(sizeof(float));
   if (kernel.act != ActFormat::F32) {
     thread_local Scratch scratch;
-    act_stride = act_layout(kernel.act, cols).row_bytes;
-    uint8_t* buf = scratch.get(static_cast<size_t>(act_stride * n_tokens));
-    const QuantizeActFn quantize =
-        kernel.act == ActFormat::Q8_32 ? table.quantize_q8_32 : table.quantize_q8_256;
-    auto quantize_tokens = [&](int64_t t0, int64_t t1, int) {
-      for (int64_t t = t0; t < t1; ++t) quantize(x + t * cols, cols, buf + t * act_stride);
-    };
+    plan.act_stride = act_layout(kernel.act, cols).row_bytes;
+    plan.act_buf = scratch.get(static_cast<size_t>(plan.act_stride * n_tokens));
+    plan.act = plan.act_buf;
+    plan.quantize = kernel.act == ActFormat::Q8_32 ? table.quantize_q8_32 : table.quantize_q8_256;
     if (n_tokens > 1 && n_tokens * cols >= kMinParallelWork)
-      pool.parallel_for(n_tokens, quantize_tokens);
+      for_each_chunk(pool, n_tokens, 1,
+                     [&](int64_t t0, int64_t t1) { plan.quantize_tokens(t0, t1); });
     else
-      quantize_tokens(0, n_tokens, 0);
-    act = buf;
+      plan.quantize_tokens(0, n_tokens);
   }
-
-  const int64_t row_bytes = W.row_bytes();
-  const auto* w = static_cast<const uint8_t*>(W.data);
-  auto run_rows = [&](int64_t r0, int64_t r1, int) {
-    // Batch 1: one tile over the whole chunk, a single streaming pass.
-    const int64_t row_block = n_tokens == 1 ? r1 - r0 : kRowBlock;
-    for (int64_t rb = r0; rb < r1; rb += row_block) {
-      const int64_t nr = std::min(row_block, r1 - rb);
-      for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenTile) {
-        GemvTile tile;
-        tile.w = w + rb * row_bytes;
-        tile.w_row_bytes = row_bytes;
-        tile.n_rows = nr;
-        tile.cols = cols;
-        tile.act = act + t0 * act_stride;
-        tile.act_stride = act_stride;
-        tile.n_tokens = static_cast<int>(std::min<int64_t>(kTokenTile, n_tokens - t0));
-        tile.y = y + t0 * rows + rb;
-        tile.y_stride = rows;
-        kernel.tile(tile);
-      }
-    }
-  };
   if (work < kMinParallelWork || pool.size() == 1)
-    run_rows(0, rows, 0);
+    plan.run_rows(0, rows);
   else
-    pool.parallel_for(rows, run_rows, n_tokens == 1 ? 8 : kRowBlock);
+    for_each_chunk(pool, rows, n_tokens == 1 ? 8 : kRowBlock,
+                   [&](int64_t r0, int64_t r1) { plan.run_rows(r0, r1); });
 }
 
 }  // namespace hearth::cpu

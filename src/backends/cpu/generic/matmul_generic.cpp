@@ -175,8 +175,8 @@ void gemv_q4_k(const GemvTile& t) {
     float acc[kTokenTile] = {};
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ4_K& blk = blocks[b];
-      uint8_t sc[8], m[8];
-      ops::unpack_q4_k_scales(blk.scales, sc, m);
+      uint8_t sm[16];  // scales, then mins
+      ops::unpack_q4_k_scales(blk.scales, sm);
       for (int c = 0; c < 4; ++c) {
         for (int l = 0; l < 32; ++l) {
           q[64 * c + l] = static_cast<int8_t>(blk.qs[32 * c + l] & 0xF);
@@ -189,8 +189,8 @@ void gemv_q4_k(const GemvTile& t) {
         const int16_t* sums = acts[k].sums + 16 * b;
         int32_t isum = 0, msum = 0;
         for (int j = 0; j < 8; ++j) {
-          isum += sc[j] * dot32(q + 32 * j, a + 32 * j);
-          msum += m[j] * (sums[2 * j] + sums[2 * j + 1]);
+          isum += sm[j] * dot32(q + 32 * j, a + 32 * j);
+          msum += sm[8 + j] * (sums[2 * j] + sums[2 * j + 1]);
         }
         const float da = acts[k].d[b];
         acc[k] += d * da * static_cast<float>(isum) - dmin * da * static_cast<float>(msum);

@@ -20,11 +20,13 @@ using ops::BlockQ6_K;
 using ops::BlockQ8_0;
 using ops::kQK_K;
 
-float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+float hsum128(__m128 s) {
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
+}
+float hsum(__m256 v) {
+  return hsum128(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1)));
 }
 
 float hmax(__m256 v) {
@@ -210,11 +212,16 @@ void q4_k_tile(const GemvTile& t) {
   for (int64_t r = 0; r < t.n_rows; ++r) {
     const auto* blocks = reinterpret_cast<const BlockQ4_K*>(t.w + r * t.w_row_bytes);
     __m256 acc[NT];
-    for (int k = 0; k < NT; ++k) acc[k] = _mm256_setzero_ps();
+    __m128 acc_min[NT];
+    for (int k = 0; k < NT; ++k) acc[k] = _mm256_setzero_ps(), acc_min[k] = _mm_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ4_K& blk = blocks[b];
-      uint8_t sc[8], m[8];
-      ops::unpack_q4_k_scales(blk.scales, sc, m);
+      alignas(16) uint8_t sm[16];  // 8 scales, then 8 mins
+      ops::unpack_q4_k_scales(blk.scales, sm);
+      const __m128i sm_lo = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sm));
+      const __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm_lo));
+      const __m128i mins16 =
+          _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sm + 8)));
       __m256i sumi[NT];
       for (int k = 0; k < NT; ++k) sumi[k] = _mm256_setzero_si256();
       for (int c = 0; c < 4; ++c) {
@@ -222,8 +229,11 @@ void q4_k_tile(const GemvTile& t) {
         const __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * c));
         const __m256i lo = _mm256_and_si256(bits, low4);
         const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), low4);
-        const __m256i sc_lo = _mm256_set1_epi16(sc[2 * c]),
-                      sc_hi = _mm256_set1_epi16(sc[2 * c + 1]);
+        // Broadcast int16 scale j to every lane: bytes (2j, 2j+1) of each 128-bit half.
+        const __m256i sc_lo = _mm256_shuffle_epi8(
+            scales16, _mm256_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * c))));
+        const __m256i sc_hi = _mm256_shuffle_epi8(
+            scales16, _mm256_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * c + 1))));
         for (int k = 0; k < NT; ++k) {
           const int8_t* x = a.qs[k] + kQK_K * b + 64 * c;
           // u8 (0..15) x s8 pairs fit int16 (<= 3810); times a 6-bit scale fits int32.
@@ -235,20 +245,20 @@ void q4_k_tile(const GemvTile& t) {
                                                                _mm256_madd_epi16(p_hi, sc_hi)));
         }
       }
-      // Mins: sum_j m_j * (sums[2j] + sums[2j+1]) with each m_j paired to its two sums.
-      const __m256i m16 = _mm256_setr_epi16(m[0], m[0], m[1], m[1], m[2], m[2], m[3], m[3], m[4],
-                                            m[4], m[5], m[5], m[6], m[6], m[7], m[7]);
       const float d = half_to_float(blk.d), dmin = half_to_float(blk.dmin);
       for (int k = 0; k < NT; ++k) {
-        const __m256i s16 =
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.sums[k] + 16 * b));
         const float da = a.d[k][b];
         acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * da), _mm256_cvtepi32_ps(sumi[k]), acc[k]);
-        acc[k] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * da),
-                                  _mm256_cvtepi32_ps(_mm256_madd_epi16(s16, m16)), acc[k]);
+        // Mins: sum_j m_j * (sums[2j] + sums[2j+1]); hadd forms the per-32 sums in order.
+        const __m256i s16 =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.sums[k] + 16 * b));
+        const __m128i s32 =
+            _mm_hadd_epi16(_mm256_castsi256_si128(s16), _mm256_extracti128_si256(s16, 1));
+        acc_min[k] = _mm_fmadd_ps(_mm_set1_ps(dmin * da),
+                                  _mm_cvtepi32_ps(_mm_madd_epi16(s32, mins16)), acc_min[k]);
       }
     }
-    store_sums<NT>(acc, t, r);
+    for (int k = 0; k < NT; ++k) t.y[k * t.y_stride + r] = hsum(acc[k]) - hsum128(acc_min[k]);
   }
 }
 

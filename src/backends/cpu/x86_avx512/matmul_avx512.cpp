@@ -30,11 +30,13 @@ using ops::kQK_K;
 
 float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
-float hsum256(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+float hsum128(__m128 s) {
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
+}
+float hsum256(__m256 v) {
+  return hsum128(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1)));
 }
 
 __m128i loadu128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
@@ -194,15 +196,20 @@ void q4_k_tile(const GemvTile& t) {
   const Acts a = acts_of(t, ActFormat::Q8_256);
   const int64_t nb = t.cols / kQK_K;
   const __m256i low4 = _mm256_set1_epi8(0x0F);
+  // Lanes 0-15 take scale 2c, lanes 16-31 scale 2c + 1 (int16 lanes, permuted per chunk c).
+  const __m512i half_index = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(1), 1);
   for (int64_t r = 0; r < t.n_rows; ++r) {
     const auto* blocks = reinterpret_cast<const BlockQ4_K*>(t.w + r * t.w_row_bytes);
     __m512 acc[NT];
-    __m256 acc_min[NT];
-    for (int k = 0; k < NT; ++k) acc[k] = _mm512_setzero_ps(), acc_min[k] = _mm256_setzero_ps();
+    __m128 acc_min[NT];
+    for (int k = 0; k < NT; ++k) acc[k] = _mm512_setzero_ps(), acc_min[k] = _mm_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ4_K& blk = blocks[b];
-      uint8_t sc[8], m[8];
-      ops::unpack_q4_k_scales(blk.scales, sc, m);
+      alignas(16) uint8_t sm[16];  // 8 scales, then 8 mins
+      ops::unpack_q4_k_scales(blk.scales, sm);
+      const __m256i sm16 = _mm256_cvtepu8_epi16(loadu128(sm));
+      const __m512i scales16 = _mm512_castsi256_si512(sm16);
+      const __m128i mins16 = _mm256_extracti128_si256(sm16, 1);
       __m512i sumi[NT];
       for (int k = 0; k < NT; ++k) sumi[k] = _mm512_setzero_si512();
       for (int c = 0; c < 4; ++c) {
@@ -210,28 +217,28 @@ void q4_k_tile(const GemvTile& t) {
         const __m256i bits = loadu256(blk.qs + 32 * c);
         const __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(bits, low4)),
                                              _mm256_and_si256(_mm256_srli_epi16(bits, 4), low4), 1);
-        const __m512i scale =
-            _mm512_inserti64x4(_mm512_set1_epi16(sc[2 * c]), _mm256_set1_epi16(sc[2 * c + 1]), 1);
+        const __m512i scale = _mm512_permutexvar_epi16(
+            _mm512_add_epi16(half_index, _mm512_set1_epi16(static_cast<short>(2 * c))), scales16);
         for (int k = 0; k < NT; ++k) {
           // u8 (0..15) x s8 pairs fit int16 (<= 3810); vpdpwssd scales them into int32.
           const __m512i p = _mm512_maddubs_epi16(w, loadu512(a.qs[k] + kQK_K * b + 64 * c));
           sumi[k] = _mm512_dpwssd_epi32(sumi[k], p, scale);
         }
       }
-      // Mins: sum_j m_j * (sums[2j] + sums[2j+1]) with each m_j paired to its two sums.
-      const __m256i m16 = _mm256_setr_epi16(m[0], m[0], m[1], m[1], m[2], m[2], m[3], m[3], m[4],
-                                            m[4], m[5], m[5], m[6], m[6], m[7], m[7]);
       const float d = half_to_float(blk.d), dmin = half_to_float(blk.dmin);
       for (int k = 0; k < NT; ++k) {
         const float da = a.d[k][b];
         acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(d * da), _mm512_cvtepi32_ps(sumi[k]), acc[k]);
-        const __m256i mins = _mm256_madd_epi16(loadu256(a.sums[k] + 16 * b), m16);
-        acc_min[k] =
-            _mm256_fmadd_ps(_mm256_set1_ps(dmin * da), _mm256_cvtepi32_ps(mins), acc_min[k]);
+        // Mins: sum_j m_j * (sums[2j] + sums[2j+1]); hadd forms the per-32 sums in order.
+        const __m256i s16 = loadu256(a.sums[k] + 16 * b);
+        const __m128i s32 =
+            _mm_hadd_epi16(_mm256_castsi256_si128(s16), _mm256_extracti128_si256(s16, 1));
+        acc_min[k] = _mm_fmadd_ps(_mm_set1_ps(dmin * da),
+                                  _mm_cvtepi32_ps(_mm_madd_epi16(s32, mins16)), acc_min[k]);
       }
     }
     for (int k = 0; k < NT; ++k)
-      t.y[k * t.y_stride + r] = _mm512_reduce_add_ps(acc[k]) - hsum256(acc_min[k]);
+      t.y[k * t.y_stride + r] = _mm512_reduce_add_ps(acc[k]) - hsum128(acc_min[k]);
   }
 }
 
