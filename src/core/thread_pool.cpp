@@ -84,11 +84,19 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     fn(0, n, 0);
     return;
   }
-  run_on_all([&](int t) {
-    if (t >= threads) return;
-    const int64_t u0 = units * t / threads, u1 = units * (t + 1) / threads;
-    const int64_t begin = u0 * grain, end = std::min(n, u1 * grain);
-    if (begin < end) fn(begin, end, t);
+  // The per-thread job captures one pointer, so std::function stores it inline: no heap
+  // allocation per call on the decode hot path.
+  struct Split {
+    const std::function<void(int64_t, int64_t, int)>* fn;
+    int64_t n, grain, units;
+    int threads;
+  } split{&fn, n, grain, units, threads};
+  const Split* sp = &split;
+  run_on_all([sp](int t) {
+    if (t >= sp->threads) return;
+    const int64_t u0 = sp->units * t / sp->threads, u1 = sp->units * (t + 1) / sp->threads;
+    const int64_t begin = u0 * sp->grain, end = std::min(sp->n, u1 * sp->grain);
+    if (begin < end) (*sp->fn)(begin, end, t);
   });
 }
 
