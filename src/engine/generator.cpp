@@ -45,21 +45,31 @@ GenerateResult Generator::generate(std::span<const int32_t> prompt, const Genera
     fail("the prompt has {} tokens but the context holds {} (raise -c/--ctx-size, at most {} for "
          "this model)", n_prompt, n_ctx_, model_.config().max_context);
 
-  cache_.release(kSeq);
-  if (!cache_.reserve(kSeq, n_ctx_)) fail("internal error: KV cache smaller than the context");
+  // Keys and values of a prefix this sequence shares with the previous call are still in the
+  // cache (multi-turn chat re-sends the whole conversation): compute only what is new, but
+  // always at least the last prompt token, whose logits start generation.
+  int64_t reuse = 0;
+  while (reuse < static_cast<int64_t>(cached_.size()) && reuse < n_prompt - 1 &&
+         cached_[reuse] == prompt[reuse])
+    ++reuse;
+  cached_.assign(prompt.begin(), prompt.begin() + reuse);
+  r.reused_prompt_tokens = reuse;
+  if (cache_.capacity(kSeq) < n_ctx_ && !cache_.reserve(kSeq, n_ctx_))
+    fail("internal error: KV cache smaller than the context");
   const int64_t n_vocab = model_.config().n_vocab;
 
   // Prompt: chunks of n_batch; logits only for the very last prompt token.
   auto t0 = std::chrono::steady_clock::now();
   Batch batch;
   const int64_t n_batch = std::max<int64_t>(1, opt.n_batch);
-  for (int64_t start = 0; start < n_prompt; start += n_batch) {
+  for (int64_t start = reuse; start < n_prompt; start += n_batch) {
     batch.clear();
     const int64_t end = std::min(n_prompt, start + n_batch);
     for (int64_t i = start; i < end; ++i)
       batch.add(prompt[i], static_cast<int32_t>(i), kSeq, i == n_prompt - 1);
     model_.forward(batch, cache_, logits_.data(), pool_);
   }
+  cached_.assign(prompt.begin(), prompt.end());
   r.prompt_seconds = seconds_since(t0);
   prompt_logits_.assign(logits_.begin(), logits_.begin() + n_vocab);
 
@@ -102,6 +112,7 @@ GenerateResult Generator::generate(std::span<const int32_t> prompt, const Genera
     batch.clear();
     batch.add(id, static_cast<int32_t>(pos++), kSeq, true);
     model_.forward(batch, cache_, logits_.data(), pool_);
+    cached_.push_back(id);
   }
   if (r.generated_ids.size() > 1) r.generate_seconds = seconds_since(t_gen);
   if (decoder) {

@@ -34,6 +34,7 @@ struct GenerateResult {
   std::vector<int32_t> generated_ids;
   std::string text;
   StopReason stop = StopReason::Length;
+  int64_t reused_prompt_tokens = 0;  // prompt prefix whose KV was kept from the last call
   double prompt_seconds = 0;
   double generate_seconds = 0;  // time for the generated tokens after the first
 };
@@ -44,7 +45,8 @@ class Generator {
   Generator(Model& model, const tok::Tokenizer* tokenizer, ThreadPool& pool, int64_t n_ctx);
 
   // Called with each generated id and the text it completes (may be empty while a UTF-8
-  // character is still incomplete). Return false to stop.
+  // character is still incomplete); at the end, id -1 carries text held back until then.
+  // Return false to stop.
   using TokenCallback = std::function<bool(int32_t id, const std::string& text)>;
   GenerateResult generate(std::span<const int32_t> prompt, const GenerateOptions& options,
                           const TokenCallback& on_token = {});
@@ -61,6 +63,7 @@ class Generator {
   kv::KVCache cache_;
   std::vector<float> logits_;
   std::vector<float> prompt_logits_;
+  std::vector<int32_t> cached_;  // tokens whose keys and values are in cache_, in order
 };
 
 }  // namespace hearth

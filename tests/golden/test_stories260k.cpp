@@ -126,3 +126,25 @@ TEST(OllamaTinyRandom, F16ModelLoadsAndGenerates) {
   }
   for (float x : gen.prompt_logits()) ASSERT_TRUE(std::isfinite(x));
 }
+
+// A second call whose prompt extends the first (multi-turn chat) reuses the cached prefix and
+// gives exactly what a fresh generator gives.
+TEST(Stories260K, PromptPrefixIsReusedWithoutChangingTheResult) {
+  LoadedModel lm = load_model_and_tokenizer(kGguf, "");
+  ThreadPool pool(2);
+  Generator warm(*lm.model, lm.tokenizer.get(), pool, 512);
+  auto first = lm.tokenizer->encode("Once upon a time", true, true);
+  const auto r1 = warm.generate(first, greedy(20));
+  std::vector<int32_t> second = first;
+  second.insert(second.end(), r1.generated_ids.begin(), r1.generated_ids.end());
+  for (int32_t id : lm.tokenizer->encode(" The dog said", false, false)) second.push_back(id);
+  const auto r2 = warm.generate(second, greedy(30));
+  EXPECT_EQ(r2.reused_prompt_tokens, static_cast<int64_t>(first.size() + r1.generated_ids.size()) - 1);
+
+  Generator fresh(*lm.model, lm.tokenizer.get(), pool, 512);
+  const auto r3 = fresh.generate(second, greedy(30));
+  EXPECT_EQ(r3.reused_prompt_tokens, 0);
+  EXPECT_EQ(r2.generated_ids, r3.generated_ids);
+  for (size_t i = 0; i < fresh.prompt_logits().size(); ++i)
+    ASSERT_NEAR(warm.prompt_logits()[i], fresh.prompt_logits()[i], 1e-4);
+}
