@@ -3,9 +3,12 @@ find_package(Threads REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
+# Boost.Beast + Boost.Asio (header-only) for `hearth serve`; Debian libboost1.81-dev.
+find_package(Boost 1.81 CONFIG REQUIRED COMPONENTS headers)
 
 add_library(hearth_deps INTERFACE)
-target_link_libraries(hearth_deps INTERFACE Threads::Threads nlohmann_json::nlohmann_json fmt::fmt)
+target_link_libraries(hearth_deps INTERFACE Threads::Threads nlohmann_json::nlohmann_json fmt::fmt
+                      Boost::headers)
 
 add_library(hearth_app_deps INTERFACE)
 target_link_libraries(hearth_app_deps INTERFACE CLI11::CLI11)
