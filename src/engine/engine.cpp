@@ -87,6 +87,7 @@ struct Engine::Impl {
   std::vector<std::unique_ptr<Request>> waiting;  // by arrival (id)
   bool draining = false;
   bool stopping = false;
+  int64_t n_submitting = 0;  // admitted to the queue, being set up outside the lock
   uint64_t next_id = 1;
   EngineStats stats;  // counters and samples; the gauges are refreshed each step
 
@@ -140,10 +141,11 @@ std::shared_ptr<RequestHandle> Engine::Impl::submit(RequestParams params) {
     ++stats.requests_rejected;
     throw DrainingError("draining: the engine is shutting down and takes no new requests");
   }
-  if (static_cast<int64_t>(waiting.size()) >= cfg.max_queue) {
+  // Requests being set up (unlocked, below) hold their place in the queue already.
+  if (static_cast<int64_t>(waiting.size()) + n_submitting >= cfg.max_queue) {
     ++stats.requests_rejected;
-    throw QueueFullError(fmt::format(
-        "the request queue is full ({} waiting); retry later", waiting.size()));
+    throw QueueFullError(fmt::format("the request queue is full ({} waiting); retry later",
+                                     waiting.size() + n_submitting));
   }
   const uint64_t id = next_id++;
   std::weak_ptr<Signal> weak = signal;
@@ -156,11 +158,20 @@ std::shared_ptr<RequestHandle> Engine::Impl::submit(RequestParams params) {
       s->cv.notify_all();
     }
   });
-  // Validation, sampler and detokenizer set-up can take a moment for long prompts: unlocked.
+  // Validation, sampler and detokenizer set-up take a moment for long prompts: unlocked.
+  ++n_submitting;
   lock.unlock();
-  auto request = std::make_unique<Request>(id, std::move(params), tokenizer, n_vocab,
-                                           cfg.n_ctx_per_sequence, handle);
+  std::unique_ptr<Request> request;
+  try {
+    request = std::make_unique<Request>(id, std::move(params), tokenizer, n_vocab,
+                                        cfg.n_ctx_per_sequence, handle);
+  } catch (...) {
+    lock.lock();
+    --n_submitting;
+    throw;
+  }
   lock.lock();
+  --n_submitting;
   if (stopping) throw DrainingError("draining: the engine is shutting down");
   // Ids are taken in order but requests may get here out of order: keep `waiting` sorted.
   auto at = std::upper_bound(waiting.begin(), waiting.end(), id,
@@ -220,6 +231,7 @@ Request* Engine::Impl::find_running(uint64_t id) {
 
 bool Engine::Impl::step() {
   std::vector<std::pair<Request*, int64_t>> work;  // (request, tokens to compute this step)
+  std::vector<std::pair<Request*, int64_t>> ready;  // those that got their blocks
   SchedulerPlan plan;
   {
     std::lock_guard lock(signal->mu);
@@ -236,12 +248,16 @@ bool Engine::Impl::step() {
       for (int32_t b : r->blocks) s.n_freeable_blocks += blocks.ref_count(b) == 1;
       states.push_back(s);
     }
+    // Only the first few waiting requests can be admitted this step (max_running): look
+    // up the cached prefix of those only.
+    int64_t n_may_admit = cfg.max_running;
+    for (const SeqState& s : states) n_may_admit -= !s.cancelled;
     for (auto& r : waiting) {
       SeqState s;
       s.id = r->id();
       s.cancelled = r->handle().cancel_requested();
       s.n_known = r->n_known();
-      if (!s.cancelled) {
+      if (!s.cancelled && n_may_admit-- > 0) {
         const auto hit = blocks.find_prefix(r->block_hashes(cfg.kv_block_size), r->tokens(),
                                             (r->n_known() - 1) / cfg.kv_block_size);
         s.n_cached_tokens = hit.n_blocks * cfg.kv_block_size;
@@ -259,13 +275,13 @@ bool Engine::Impl::step() {
       if (s.admitted) admit(*r);
       work.emplace_back(r, s.n_tokens);
     }
-  }
-  // Blocks for this step's tokens; the plan's arithmetic says they are there, but if they are
-  // not (a bug), the request waits instead of crashing the engine.
-  std::vector<std::pair<Request*, int64_t>> ready;
-  for (auto& [r, n] : work) {
-    n = std::min(n, r->n_known() - r->n_computed);
-    if (n > 0 && reserve(*r, r->n_computed + n)) ready.emplace_back(r, n);
+    // Blocks for this step's tokens. The plan's arithmetic says they are there; if they are
+    // not (a bug), the request waits instead of bringing the engine down.
+    for (auto& [r, n] : work) {
+      n = std::min(n, r->n_known() - r->n_computed);
+      if (n > 0 && reserve(*r, r->n_computed + n)) ready.emplace_back(r, n);
+    }
+    publish_gauges();  // before this step's tokens are delivered
   }
   const bool did_something =
       !ready.empty() || !plan.cancelled.empty() || !plan.preempted.empty();
