@@ -126,11 +126,21 @@ struct EngineStats {  // a snapshot for /metrics and /health
           kv_blocks_cached = 0;  // cached: free but holding a reusable prefix
   int64_t prompt_tokens_total = 0, prompt_tokens_cached_total = 0, generated_tokens_total = 0;
   int64_t requests_finished = 0, requests_cancelled = 0, requests_rejected = 0;
-  // Since the last snapshot (the server folds them into histograms).
+  // Added to the contract: requests that ended with an Error event (not counted above),
+  // forward passes run, and sequences preempted for lack of KV blocks (recomputed later).
+  int64_t requests_failed = 0, steps = 0, preemptions = 0;
+  // Since the last snapshot (the server folds them into histograms). If snapshots are rare,
+  // only the newest ones are kept (at least 16384 of each).
   std::vector<double> ttft_samples_s, itl_samples_s;
 };
 
 class QueueFullError : public hearth::Error {
+ public:
+  using hearth::Error::Error;
+};
+
+// What submit() throws after drain() (a hearth::Error whose message starts with "draining").
+class DrainingError : public hearth::Error {
  public:
   using hearth::Error::Error;
 };
@@ -162,7 +172,8 @@ class Engine {
   // outside the vocabulary or bad sampling values).
   std::shared_ptr<RequestHandle> submit(RequestParams params);
   EngineStats stats();  // thread-safe
-  // Stop taking new requests (submit throws hearth::Error "draining"); running ones continue.
+  // Stop taking new requests (submit throws DrainingError, a hearth::Error "draining ...");
+  // running and queued ones continue.
   void drain();
   bool idle();  // nothing queued or running
 
