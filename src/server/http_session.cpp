@@ -87,6 +87,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Con
   }
 
   void on_read_error(const beast::error_code& ec) {
+    // The header may be complete (a too large Content-Length is refused while parsing it).
+    if (parser_->is_header_done()) route_ = route_of(parser_->get().target());
     if (ec == http::error::body_limit) return refuse_body_too_large();
     if (ec == http::error::header_limit) {
       close_after_ = true;
