@@ -37,6 +37,8 @@ std::shared_ptr<engine::RequestHandle> submit(ServerContext& ctx, engine::Reques
     throw ApiError(429, fmt::format("the server is busy ({}); retry in a moment", e.what()),
                    "rate_limit_error", {}, "rate_limit_exceeded")
         .with_retry_after(1);
+  } catch (const engine::DrainingError&) {
+    throw unavailable_error(ServerContext::State::Draining);
   } catch (const engine::RequestError& e) {
     throw ApiError(400, e.what(), "invalid_request_error", prompt_param,
                    e.code() == "invalid_request_error" ? "" : e.code());

@@ -127,6 +127,12 @@ std::string Metrics::prometheus_text(bool ready, bool draining) const {
   single(out, "hearth_engine_requests_rejected_total", "counter",
          "Requests refused by the engine (queue full, invalid, draining).",
          static_cast<double>(s.requests_rejected));
+  single(out, "hearth_engine_requests_failed_total", "counter", "Requests that ended in an error.",
+         static_cast<double>(s.requests_failed));
+  single(out, "hearth_engine_preemptions_total", "counter",
+         "Sequences preempted for lack of KV blocks (recomputed later).",
+         static_cast<double>(s.preemptions));
+  single(out, "hearth_engine_steps_total", "counter", "Forward passes run.", static_cast<double>(s.steps));
   ttft_.write(out, "hearth_time_to_first_token_seconds", "Time from submission to the first token.");
   itl_.write(out, "hearth_inter_token_latency_seconds", "Time between consecutive tokens of a sequence.");
   return out;

@@ -53,6 +53,8 @@ ApiError error_from_event(const engine::Event& event) {
     return ApiError(400, event.error, "invalid_request_error", "messages", event.error_code);
   if (event.error_code == "invalid_request_error")
     return ApiError(400, event.error, "invalid_request_error");
+  if (event.error_code == "engine_stopped")
+    return ApiError(503, "generation stopped: " + event.error, "server_error", {}, event.error_code);
   return ApiError(500, "generation failed: " + event.error, "server_error", {}, event.error_code);
 }
 
