@@ -29,13 +29,20 @@ KVCache::KVCache(const KVCacheConfig& config) : config_(config), allocator_(conf
   values_.assign(n, 0.0f);
 }
 
+void KVCache::use_tables(Tables how) {
+  if (tables_mode_ != Tables::Unused && tables_mode_ != how)
+    fail("internal error: a KV cache is used through both reserve() and set_block_table()");
+  tables_mode_ = how;
+}
+
 bool KVCache::reserve(int32_t seq, int64_t n_tokens) {
+  use_tables(Tables::Reserved);
   auto& blocks = tables_[seq];
   const int64_t need = blocks_needed(n_tokens) - static_cast<int64_t>(blocks.size());
   if (need <= 0) return true;
   if (need > allocator_.n_free()) return false;
   for (int64_t i = 0; i < need; ++i) {
-    int32_t b;
+    int32_t b = -1;
     allocator_.allocate(b);
     blocks.push_back(b);
   }
@@ -43,10 +50,25 @@ bool KVCache::reserve(int32_t seq, int64_t n_tokens) {
 }
 
 void KVCache::release(int32_t seq) {
+  use_tables(Tables::Reserved);
   auto it = tables_.find(seq);
   if (it == tables_.end()) return;
   for (int32_t b : it->second) allocator_.release(b);
   tables_.erase(it);
+}
+
+void KVCache::set_block_table(int32_t seq, std::vector<int32_t> blocks) {
+  use_tables(Tables::External);
+  for (int32_t b : blocks)
+    if (b < 0 || b >= config_.n_blocks)
+      fail("internal error: KV block {} of sequence {} is outside the pool of {} blocks", b, seq,
+           config_.n_blocks);
+  tables_[seq] = std::move(blocks);
+}
+
+void KVCache::drop_block_table(int32_t seq) {
+  use_tables(Tables::External);
+  tables_.erase(seq);
 }
 
 int64_t KVCache::capacity(int32_t seq) const {

@@ -45,6 +45,14 @@ class KVCache {
   bool reserve(int32_t seq, int64_t n_tokens);
   // Frees every block of `seq`.
   void release(int32_t seq);
+
+  // For an owner that manages blocks itself (the serving engine's BlockPool, which shares
+  // prefix blocks between sequences): `blocks` (ids < n_blocks, in position order) become
+  // the table of `seq` as they are. A cache is used either through reserve/release or
+  // through set_block_table/drop_block_table, never both: the two would hand out the same
+  // blocks twice, so mixing them throws.
+  void set_block_table(int32_t seq, std::vector<int32_t> blocks);
+  void drop_block_table(int32_t seq);
   // Positions of `seq` that have room (a multiple of block_size).
   int64_t capacity(int32_t seq) const;
   int64_t blocks_free() const { return allocator_.n_free(); }
@@ -62,7 +70,11 @@ class KVCache {
   float* row(std::vector<float>& store, int64_t layer, int32_t seq, int64_t pos);
   const std::vector<int32_t>& table(int32_t seq) const;
 
+  enum class Tables { Unused, Reserved, External };
+  void use_tables(Tables how);
+
   KVCacheConfig config_;
+  Tables tables_mode_ = Tables::Unused;
   BlockAllocator allocator_;
   std::vector<float> keys_;    // [layer][block][row][kv_dim]
   std::vector<float> values_;  // same layout
