@@ -5,10 +5,16 @@ find_package(fmt REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 # Boost.Beast + Boost.Asio (header-only) for `hearth serve`; Debian libboost1.81-dev.
 find_package(Boost 1.81 CONFIG REQUIRED COMPONENTS headers)
+find_package(ZLIB REQUIRED)  # gzip-compressed tokenizer.json files
+find_package(PkgConfig REQUIRED)
+# Tokenizers: PCRE2 runs the pre-tokenizer regexes of tokenizer.json files (UTF + UCP, JIT);
+# utf8proc supplies Unicode normalization (NFC/NFKC/...) and character categories.
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 
 add_library(hearth_deps INTERFACE)
 target_link_libraries(hearth_deps INTERFACE Threads::Threads nlohmann_json::nlohmann_json fmt::fmt
-                      Boost::headers)
+                      ZLIB::ZLIB PkgConfig::PCRE2 PkgConfig::UTF8PROC Boost::headers)
 
 add_library(hearth_app_deps INTERFACE)
 target_link_libraries(hearth_app_deps INTERFACE CLI11::CLI11)

@@ -316,6 +316,8 @@ void Engine::Impl::apply_preemptions(const SchedulerPlan& plan) {
 }
 
 void Engine::Impl::admit(Request& r) {
+  // The plan never runs more than max_running sequences, and each holds one slot.
+  if (free_slots.empty()) fail("internal error: admitting a sequence beyond max_running");
   r.state = RequestState::Running;
   r.slot = free_slots.back();
   free_slots.pop_back();

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "tokenizer/gguf_pipeline.h"
 
 namespace hearth::tok {
 
@@ -45,16 +46,32 @@ Vocab vocab_from_gguf(const io::GGUFFile& file) {
     for (int32_t t : types) v.types.push_back(static_cast<TokenType>(t));  // unknown values: Undefined later
   }
 
+  if (file.find("tokenizer.ggml.merges") != nullptr) {
+    v.merges = file.get_string_array("tokenizer.ggml.merges");
+  }
+  v.pre = file.find_string("tokenizer.ggml.pre").value_or("");
+  v.chat_template = file.find_string("tokenizer.chat_template").value_or("");
+
   v.bos = read_token_id(file, "tokenizer.ggml.bos_token_id", n);
   v.eos = read_token_id(file, "tokenizer.ggml.eos_token_id", n);
   v.unk = read_token_id(file, "tokenizer.ggml.unknown_token_id", n);
   v.pad = read_token_id(file, "tokenizer.ggml.padding_token_id", n);
 
-  // llama.cpp's defaults for SentencePiece vocabularies: BOS yes (when there is one), EOS no,
-  // and the dummy space prefix on.
-  v.add_bos = file.find_bool("tokenizer.ggml.add_bos_token").value_or(v.bos >= 0);
-  v.add_eos = file.find_bool("tokenizer.ggml.add_eos_token").value_or(false);
-  v.add_space_prefix = file.find_bool("tokenizer.ggml.add_space_prefix").value_or(true);
+  // llama.cpp's defaults: SentencePiece vocabularies add BOS (when there is one) and the
+  // dummy space prefix; byte-level BPE ones add nothing, except Llama 3 style ones BOS;
+  // BERT ones wrap the text in CLS ... SEP (kept as BOS/EOS).
+  bool default_bos = v.bos >= 0, default_eos = false;
+  if (v.model == "gpt2") {
+    default_bos = v.bos >= 0 && gguf_pre_adds_bos(v.pre);
+  } else if (v.model == "bert") {
+    if (v.bos < 0) v.bos = read_token_id(file, "tokenizer.ggml.cls_token_id", n);
+    if (v.eos < 0) v.eos = read_token_id(file, "tokenizer.ggml.seperator_token_id", n);
+    default_bos = v.bos >= 0;
+    default_eos = v.eos >= 0;
+  }
+  v.add_bos = file.find_bool("tokenizer.ggml.add_bos_token").value_or(default_bos);
+  v.add_eos = file.find_bool("tokenizer.ggml.add_eos_token").value_or(default_eos);
+  v.add_space_prefix = file.find_bool("tokenizer.ggml.add_space_prefix").value_or(v.model == "llama");
   return v;
 }
 

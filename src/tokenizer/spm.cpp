@@ -33,21 +33,6 @@ int parse_byte_token(std::string_view text) {
   return (hi < 0 || lo < 0) ? -1 : hi * 16 + lo;
 }
 
-// ---- normalizer ----
-
-void SpmNormalizer::normalize(std::string_view text, std::string& out) const {
-  out.clear();
-  out.reserve(text.size() + text.size() / 4 + kSpmSpace.size());
-  if (add_space_prefix_) out.append(kSpmSpace);
-  for (char c : text) {
-    if (c == ' ') {
-      out.append(kSpmSpace);
-    } else {
-      out += c;
-    }
-  }
-}
-
 // ---- model ----
 
 SpmBpeModel::SpmBpeModel(const Vocab& vocab) : unk_(vocab.unk) {
@@ -174,53 +159,6 @@ void SpmBpeModel::encode(std::string_view text, std::vector<int32_t>& out) const
       append_unknown_char(piece, out);  // unmerged, so a single character
     }
   }
-}
-
-// ---- decoder ----
-
-SpmDecoder::SpmDecoder(const Vocab& vocab)
-    : pieces_(vocab.tokens.size()),
-      hidden_(vocab.tokens.size(), 0),
-      strip_first_space_(vocab.add_space_prefix) {
-  for (size_t i = 0; i < vocab.tokens.size(); ++i) {
-    const std::string& text = vocab.tokens[i];
-    std::string& piece = pieces_[i];
-    switch (type_of(vocab, i)) {
-      case TokenType::Normal:
-      case TokenType::Undefined:
-        for (size_t k = 0; k < text.size();) {
-          if (text.compare(k, kSpmSpace.size(), kSpmSpace) == 0) {
-            piece += ' ';
-            k += kSpmSpace.size();
-          } else {
-            piece += text[k++];
-          }
-        }
-        break;
-      case TokenType::Byte: {
-        const int b = parse_byte_token(text);
-        piece = b >= 0 ? std::string(1, static_cast<char>(b)) : text;
-        break;
-      }
-      case TokenType::Control:
-      case TokenType::Unknown:
-        piece = text;
-        hidden_[i] = 1;
-        break;
-      case TokenType::UserDefined:
-        piece = text;
-        break;
-      case TokenType::Unused:
-        break;
-    }
-  }
-}
-
-void SpmDecoder::append_piece(int32_t id, bool first, bool skip_special, std::string& out) const {
-  if (skip_special && hidden_[id]) return;
-  std::string_view piece = pieces_[id];
-  if (first && strip_first_space_ && !piece.empty() && piece.front() == ' ') piece.remove_prefix(1);
-  out.append(piece);
 }
 
 }  // namespace hearth::tok

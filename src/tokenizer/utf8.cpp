@@ -51,6 +51,48 @@ size_t valid_sequence_length(std::string_view s, size_t i) {
   return complete ? n : 0;
 }
 
+uint32_t decode_at(std::string_view s, size_t i, size_t& length) {
+  length = valid_sequence_length(s, i);
+  if (length == 0) {
+    length = 1;
+    return kInvalid;
+  }
+  const auto b0 = static_cast<uint8_t>(s[i]);
+  if (length == 1) return b0;
+  uint32_t cp = b0 & (0x7Fu >> length);
+  for (size_t k = 1; k < length; ++k) cp = (cp << 6) | (static_cast<uint8_t>(s[i + k]) & 0x3Fu);
+  return cp;
+}
+
+void append(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+bool ends_incomplete(std::string_view s) {
+  // A sequence is at most 4 bytes long, so only the last 3 bytes can start an unfinished one.
+  const size_t from = s.size() > 3 ? s.size() - 3 : 0;
+  for (size_t i = from; i < s.size(); ++i) {
+    bool complete = false;
+    const size_t n = well_formed_prefix(s, i, complete);
+    if (!complete && n > 0 && i + n == s.size()) return true;
+  }
+  return false;
+}
+
 size_t append_valid(std::string_view in, std::string& out, bool final) {
   size_t i = 0;
   while (i < in.size()) {

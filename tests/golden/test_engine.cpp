@@ -283,6 +283,43 @@ TEST(EngineGolden, SecondTurnOfAConversationReusesTheCachedPrefix) {
   EXPECT_EQ(cached.end.usage.prompt_tokens, fresh.end.usage.prompt_tokens);
 }
 
+TEST(EngineGolden, SharedSystemPromptIsComputedOnceAndChangesNoToken) {
+  const std::string system =
+      "Once upon a time, there was a kind old owl who lived in a tall tree. Every night the "
+      "owl told the animals a story.";
+  const char* questions[] = {" The fox asked", " The rabbit said", " A mouse came", " Then",
+                             " The frog sang", " One bird", " Two cats", " Later"};
+  auto run_all = [&](bool prefix_cache) {
+    EngineConfig c = small_config();
+    c.prefix_cache = prefix_cache;
+    c.max_batch_tokens = 24;
+    Engine engine(*stories().model, *stories().tokenizer, c);
+    std::vector<std::shared_ptr<RequestHandle>> hs;
+    for (int i = 0; i < 8; ++i) {
+      RequestParams p = greedy(encode(system + questions[i]), 20);
+      p.sampling.temperature = 0.8f;
+      p.sampling.seed = 77 + static_cast<uint64_t>(i);
+      hs.push_back(engine.submit(p));
+    }
+    std::vector<Outcome> out;
+    for (auto& h : hs) out.push_back(collect(*h));
+    return std::make_pair(out, engine.stats());
+  };
+  const auto [shared, with_cache] = run_all(true);
+  const auto [separate, without] = run_all(false);
+  EXPECT_GT(with_cache.prompt_tokens_cached_total, 0);
+  EXPECT_EQ(without.prompt_tokens_cached_total, 0);
+  EXPECT_LT(with_cache.steps, without.steps);  // less prompt to compute
+  int64_t cached = 0;
+  for (size_t i = 0; i < shared.size(); ++i) {
+    ASSERT_TRUE(shared[i].ended && separate[i].ended);
+    EXPECT_EQ(shared[i].ids, separate[i].ids) << "request " << i;
+    cached += shared[i].end.usage.cached_prompt_tokens;
+  }
+  EXPECT_EQ(cached, with_cache.prompt_tokens_cached_total);
+  EXPECT_EQ(with_cache.kv_blocks_used, 0);
+}
+
 TEST(EngineGolden, BurstBeyondTheQueueIsRefusedAndEveryAcceptedRequestFinishes) {
   EngineConfig c = small_config();
   c.max_queue = 4;

@@ -228,6 +228,9 @@ TEST(JsonFile, ReadsAndReportsErrorsWithPosition) {
         << msg;
     EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
   }
+  write_text(dir.file("huge.json"), R"({"x": 1e999})");
+  expect_error<FormatError>([&] { read_json_file(dir.file("huge.json")); },
+                            dir.file("huge.json") + ": invalid JSON: number overflow parsing '1e999'");
   expect_error<Error>([&] { read_json_file(dir.file("missing.json")); },
                       "cannot open " + dir.file("missing.json") + ": No such file or directory");
   EXPECT_EQ(read_json_file(testdata("models/stories260K-hf/config.json"))["num_hidden_layers"], 5);

@@ -1,0 +1,37 @@
+// WordPiece (BERT), with the Hugging Face tokenizers library's semantics: a word is cut
+// greedily into the longest pieces in the vocabulary, pieces after the first carrying the
+// continuing-subword prefix ("##"); a word that cannot be covered, or longer than
+// max_input_chars_per_word characters, becomes the single unknown token.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "tokenizer/pipeline.h"
+
+namespace hearth::tok {
+
+class WordPieceModel : public Model {
+ public:
+  // Throws hearth::Error when `unk_token` is not in the vocabulary.
+  WordPieceModel(const std::vector<std::pair<std::string, int32_t>>& vocab,
+                 const std::string& unk_token, std::string continuing_subword_prefix,
+                 size_t max_input_chars_per_word);
+
+  void encode(std::string_view word, std::vector<int32_t>& out) const override;
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, int32_t, Hash, std::equal_to<>> vocab_;
+  std::string prefix_;
+  size_t max_chars_;
+  int32_t unk_ = -1;
+};
+
+}  // namespace hearth::tok
