@@ -299,3 +299,33 @@ TEST(ServeHttpAlone, UnusablePortOrModelFailsWithOneLine) {
   EXPECT_NE(h.status, 0);
   EXPECT_NE(h.err.find("--host"), std::string::npos) << h.err;
 }
+
+TEST(ServeHttpAlone, SecondTurnOfAConversationReusesTheCachedPrefix) {
+  ServeProcess s("-t 1");
+  ASSERT_TRUE(s.ready()) << s.log();
+  const std::string url = "'" + s.url("/v1/chat/completions") + "'";
+  Json messages = Json::parse(R"([
+    {"role":"system","content":"You are a storyteller who tells short, happy stories about animals in a small village by the sea. Every story has a dog, a cat and a bird, and ends well."},
+    {"role":"user","content":"Tell me one."}])");
+  auto ask = [&](const Json& msgs) {
+    const CurlResult r = curl(url, Json{{"messages", msgs}, {"max_tokens", 24}, {"temperature", 0}}.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Json::parse(r.body);
+  };
+  const Json first = ask(messages);
+  const int64_t p1 = first["usage"]["prompt_tokens"];
+  EXPECT_EQ(first["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+  const double cached_before = s.metric("hearth_prompt_tokens_cached_total");
+
+  messages.push_back({{"role", "assistant"}, {"content", first["choices"][0]["message"]["content"]}});
+  messages.push_back({{"role", "user"}, {"content", "Another one, please!"}});
+  const Json second = ask(messages);
+  const int64_t p2 = second["usage"]["prompt_tokens"];
+  const int64_t cached = second["usage"]["prompt_tokens_details"]["cached_tokens"];
+  // Whole 16-token KV blocks of the first turn (its prompt at least) are reused; only the
+  // rest of the second prompt is computed.
+  EXPECT_GE(cached, p1 / 16 * 16) << "p1 " << p1 << " p2 " << p2;
+  EXPECT_LT(cached, p2);
+  EXPECT_EQ(cached % 16, 0);
+  EXPECT_EQ(s.metric("hearth_prompt_tokens_cached_total") - cached_before, cached);
+}
