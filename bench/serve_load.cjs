@@ -91,7 +91,7 @@ async function level(o, clients) {
   }
   console.log('| concurrent streams | requests | generated tok/s (all streams) | TTFT p50 | TTFT p99 | inter-token p50 |');
   console.log('|---:|---:|---:|---:|---:|---:|');
-  const ms = (s) => `${(s * 1000).toFixed(0)} ms`;
+  const ms = (s) => `${(s * 1000).toFixed(s < 0.1 ? 1 : 0)} ms`;
   for (const r of rows)
     console.log(`| ${r.clients} | ${r.requests} | ${r.tok_s.toFixed(1)} | ${ms(r.ttft_p50_s)} | ${ms(r.ttft_p99_s)} | ${ms(r.itl_p50_s)} |`);
 })().catch((e) => {
