@@ -63,6 +63,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Con
     const auto& req = parser_->get();
     route_ = route_of(req.target());
     keep_alive_ = req.keep_alive();
+    chunked_ = req.version() >= 11;  // HTTP/1.0 has no chunked encoding: end by closing
     if (auto length = parser_->content_length(); length && *length > ctx_.config().max_body_bytes)
       return refuse_body_too_large();
     if (beast::iequals(req[http::field::expect], "100-continue")) {
@@ -162,7 +163,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Con
     if (gen_->stream) {
       ctx_.metrics().count_response(route_label(route_), 200);
       enqueue(sse_header());
-      for (const auto& chunk : gen_->response.opening_chunks()) enqueue(http_chunk(sse_event(chunk)));
+      for (const auto& chunk : gen_->response.opening_chunks()) enqueue(body_piece(sse_event(chunk)));
     }
     auto self = shared_from_this();
     ctx_.pump().start(gen_->handle, [self](engine::Event event) {
@@ -192,14 +193,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Con
       return;
     }
     if (event.kind == engine::Event::Kind::Error) {
-      enqueue(http_chunk(sse_event(error_from_event(event).to_json())));
+      enqueue(body_piece(sse_event(error_from_event(event).to_json())));
     } else {
-      for (const auto& chunk : gen_->response.chunks(event)) enqueue(http_chunk(sse_event(chunk)));
+      for (const auto& chunk : gen_->response.chunks(event)) enqueue(body_piece(sse_event(chunk)));
     }
     if (terminal) {
       response_complete_ = true;
-      enqueue(http_chunk(kSseDone));
-      enqueue(std::string(kLastHttpChunk));
+      enqueue(body_piece(kSseDone));
+      if (chunked_) enqueue(std::string(kLastHttpChunk));
     }
   }
 
@@ -265,11 +266,21 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Con
     res.set(http::field::cache_control, "no-cache");
     res.set("X-Accel-Buffering", "no");  // tell proxies not to hold events back
     add_cors(res.base());
-    res.keep_alive(keep_alive_);
-    res.chunked(true);
+    if (chunked_) {
+      res.keep_alive(keep_alive_);
+      res.chunked(true);
+    } else {
+      close_after_ = true;
+      res.keep_alive(false);
+    }
     std::ostringstream os;
     os << res.base();
     return os.str();
+  }
+
+  // A piece of a streamed body: an HTTP/1.1 chunk, or the bytes as they are for HTTP/1.0.
+  std::string body_piece(std::string_view bytes) const {
+    return chunked_ ? http_chunk(bytes) : std::string(bytes);
   }
 
   template <class Header>
@@ -353,6 +364,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Con
   std::optional<http::request_parser<http::string_body>> parser_;
   Route route_ = Route::NotFound;
   bool keep_alive_ = true;
+  bool chunked_ = true;       // the client speaks HTTP/1.1
   bool close_after_ = false;  // the current response ends the connection
 
   std::deque<std::string> out_;

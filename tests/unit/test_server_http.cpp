@@ -233,6 +233,30 @@ TEST_F(ServerHttp, StreamIsServerSentEventsEndingInDone) {
   EXPECT_EQ(c.get("/health").status, 200);
 }
 
+TEST_F(ServerHttp, Http10ClientsGetAStreamEndedByClosing) {
+  start();
+  HttpConnection c(port());
+  const std::string body = completion_body(3, true);
+  c.stream().socket().send(boost::asio::buffer(
+      "POST /v1/completions HTTP/1.0\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body));
+  std::string raw;
+  boost::beast::error_code ec;
+  for (char buf[4096];;) {
+    const size_t n = c.stream().socket().read_some(boost::asio::buffer(buf), ec);
+    if (ec) break;
+    raw.append(buf, n);
+  }
+  EXPECT_EQ(ec, boost::asio::error::eof);
+  const size_t head_end = raw.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos) << raw;
+  const std::string head = raw.substr(0, head_end);
+  EXPECT_EQ(head.find("chunked"), std::string::npos) << head;
+  bool done = false;
+  const auto events = sse_events(raw.substr(head_end + 4), &done);
+  EXPECT_TRUE(done);
+  EXPECT_EQ(events.size(), 4u);  // 3 deltas + finish
+}
+
 TEST_F(ServerHttp, ClientThatGoesAwayMidStreamIsCancelled) {
   backend_.step = 5ms;
   start();
