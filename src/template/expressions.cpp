@@ -68,6 +68,12 @@ Value Interpreter::getattr(const Value& object, std::string_view name) {
       if (auto v = state->attribute(state, name)) return *v;
       return missing_attribute(object, name);
     }
+    case Kind::Bool:
+    case Kind::Int:
+    case Kind::Float:
+      if (name == "real") return object.is_float() ? object : Value::integer(object.as_int());
+      if (name == "imag") return object.is_float() ? Value::floating(0.0) : Value::integer(0);
+      return missing_attribute(object, name);
     default: return missing_attribute(object, name);
   }
 }
@@ -118,7 +124,7 @@ Value Interpreter::call(const Value& callee, Arguments& args) {
     case Kind::Loop: {
       auto& state = callee.object_as<LoopState>();
       if (!state.node || !state.node->recursive)
-        type_error("The loop must be marked 'recursive' to be called recursively.");
+        type_error("The loop must have the 'recursive' marker to be called recursively.");
       if (!state.active) throw_error(ErrorKind::Runtime, "a recursive loop can only be called while it runs");
       if (args.positional.size() != 1 || !args.keyword.empty())
         type_error("loop() takes exactly one argument: the items to loop over");
@@ -292,11 +298,15 @@ Value Interpreter::eval_node(const Expr& expr, Scope& scope) {
       Value parts[3];
       const ExprPtr* exprs[3] = {&node.start, &node.stop, &node.step};
       for (int i = 0; i < 3; ++i) parts[i] = *exprs[i] ? eval(**exprs[i], scope) : Value::none();
+      // jinja2 compiles slices to plain Python subscripts, so they raise Python's errors.
       if (object.is_undefined()) object.raise_undefined();
-      const bool sliceable = object.is_string() || object.is_sequence_like();
-      if (!sliceable || !is_slice_bound(parts[0]) || !is_slice_bound(parts[1]) || !is_slice_bound(parts[2]))
-        return Value::undefined(fmt::format("{} has no element slice({}, {}, {})", object_type_repr(object),
-                                            repr(parts[0]), repr(parts[1]), repr(parts[2])));
+      if (object.is_dict()) type_error("unhashable type: 'slice'");
+      if (!object.is_string() && !object.is_sequence_like())
+        type_error(fmt::format("'{}' object is not subscriptable", type_name(object)));
+      for (const Value& part : parts) {
+        if (part.is_undefined()) part.raise_undefined();
+        if (!is_slice_bound(part)) type_error("slice indices must be integers or None or have an __index__ method");
+      }
       const int64_t size = object.is_string() ? static_cast<int64_t>(py::length(object.text()))
                                               : static_cast<int64_t>(object.items().size());
       py::SliceIndices picked;

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <unordered_map>
 
 #include "template/builtins_internal.h"
@@ -92,7 +94,12 @@ Value f_indent(Interpreter& in, const Value& v, Arguments& a) {
     in.check_size(static_cast<size_t>(std::max<int64_t>(0, std::min<int64_t>(n, INT64_MAX / 2))));
     indention = std::string(static_cast<size_t>(std::max<int64_t>(0, n)), ' ');
   }
-  const std::string text = to_str(v) + "\n";  // jinja2's quirk, so that splitlines keeps a trailing empty line
+  if (v.is_undefined()) v.raise_undefined();
+  if (v.is_list()) type_error("'list' object has no attribute 'splitlines'");  // list += "\n" extends it
+  if (v.is_tuple()) type_error("can only concatenate tuple (not \"str\") to tuple");
+  if (!v.is_string())  // jinja2 appends "\n" to the value itself
+    type_error(fmt::format("unsupported operand type(s) for +=: '{}' and 'str'", type_name(v)));
+  const std::string text = v.text() + "\n";  // jinja2's quirk, so that splitlines keeps a trailing empty line
   const std::vector<std::string> lines = builtin::splitlines(text);
   in.check_size(text.size() + indention.size() * (lines.size() + 1));
   std::string out;
@@ -256,8 +263,10 @@ Value f_int(Interpreter&, const Value& v, Arguments& a) {
     return Value::integer(static_cast<int64_t>(f));
   }
   if (v.is_string()) {
-    if (base != 0 && (base < 2 || base > 36)) value_error("int() base must be >= 2 and <= 36, or 0");
-    if (auto i = builtin::parse_int(v.text(), static_cast<int>(base))) return Value::integer(*i);
+    // An invalid base makes Python's int() raise ValueError, which the filter swallows.
+    const bool valid_base = base == 0 || (base >= 2 && base <= 36);
+    if (valid_base)
+      if (auto i = builtin::parse_int(v.text(), static_cast<int>(base))) return Value::integer(*i);
     if (auto f = builtin::parse_float(v.text()); f && std::isfinite(*f) && std::abs(*f) < 9.2e18)
       return Value::integer(static_cast<int64_t>(*f));
   }
@@ -295,14 +304,19 @@ Value f_round(Interpreter&, const Value& v, Arguments& a) {
     value_error("method must be common, ceil or floor");
   if (!v.is_number()) type_error(fmt::format("type {} doesn't define __round__ method", type_name(v)));
   if (method == "common" && v.is_integral()) return Value::integer(v.as_int());
+  const double value = v.as_double();
   const double scale = std::pow(10.0, static_cast<double>(std::clamp<int64_t>(precision, -308, 308)));
-  const double x = v.as_double() * scale;
-  double rounded;
-  if (method == "ceil") rounded = std::ceil(x);
-  else if (method == "floor") rounded = std::floor(x);
-  else rounded = std::nearbyint(x);  // the default rounding mode rounds halves to even
-  if (!std::isfinite(x)) return Value::floating(v.as_double());
-  return Value::floating(rounded / scale);
+  if (!std::isfinite(value) || !std::isfinite(value * scale)) return Value::floating(value);
+  if (method == "ceil") return Value::floating(std::ceil(value * scale) / scale);
+  if (method == "floor") return Value::floating(std::floor(value * scale) / scale);
+  if (precision >= 0) {
+    // Python rounds the exact binary value to the nearest decimal (halves to even), which
+    // is what printf's %.Nf does; round(2.675, 2) is 2.67 because 2.675 is really 2.67499...
+    char buf[400];
+    std::snprintf(buf, sizeof buf, "%.*f", static_cast<int>(std::min<int64_t>(precision, 340)), value);
+    return Value::floating(std::strtod(buf, nullptr));
+  }
+  return Value::floating(std::nearbyint(value * scale) / scale);
 }
 
 // ---------------------------------------------------------------- values
@@ -363,9 +377,32 @@ Value f_attr(Interpreter& in, const Value& v, Arguments& a) {
   return in.getattr(v, name);
 }
 
+// pprint.pformat: repr with dict keys sorted (long values are not wrapped at 80 columns here).
+Value sorted_keys_copy(const Value& v, int depth) {
+  if (depth > kMaxValueDepth) value_error("value nested too deeply to pretty-print");
+  if (v.is_sequence_like()) {
+    std::vector<Value> items;
+    for (const Value& item : v.items()) items.push_back(sorted_keys_copy(item, depth + 1));
+    return v.is_tuple() ? Value::tuple(std::move(items)) : Value::list(std::move(items));
+  }
+  if (!v.is_dict()) return v;
+  std::vector<Value> keys, values;
+  for (const auto& [key, value] : v.dict_object().entries()) {
+    keys.push_back(key);
+    values.push_back(sorted_keys_copy(value, depth + 1));
+  }
+  std::vector<Value> order_keys = keys;
+  std::vector<Value> positions;
+  for (size_t i = 0; i < keys.size(); ++i) positions.push_back(Value::integer(static_cast<int64_t>(i)));
+  builtin::stable_sort_by_keys(positions, order_keys, false);
+  auto sorted = std::make_shared<DictObject>();
+  for (const Value& p : positions) sorted->set(keys[static_cast<size_t>(p.as_int())], values[static_cast<size_t>(p.as_int())]);
+  return Value::dict(std::move(sorted));
+}
+
 Value f_pprint(Interpreter&, const Value& v, Arguments& a) {
   ArgReader("pprint", a).finish();
-  return Value::string(repr(v));
+  return Value::string(repr(sorted_keys_copy(v, 0)));
 }
 
 template <const char* Name>

@@ -158,7 +158,7 @@ Value min_or_max(Interpreter& in, const Value& v, Arguments& a, bool want_max) {
   Value best_key = key(items[0]);
   for (size_t i = 1; i < items.size(); ++i) {
     Value k = key(items[i]);
-    if (want_max ? less_than(best_key, k) : less_than(k, best_key)) {
+    if (ordered(k, best_key, want_max ? Order::Gt : Order::Lt)) {
       best = i;
       best_key = std::move(k);
     }
@@ -288,15 +288,14 @@ Value f_batch(Interpreter& in, const Value& v, Arguments& a) {
   const int64_t size = int_arg(r.required("linecount"), "linecount");
   const Value fill = r.next_or("fill_with", Value::none());
   r.finish();
-  if (size <= 0) value_error("batch size must be positive");
   std::vector<Value> batches, current;
   for (Value& item : iterate(v)) {
     if (static_cast<int64_t>(current.size()) == size) batches.push_back(Value::list(std::move(current))), current = {};
     current.push_back(std::move(item));
   }
   if (!current.empty()) {
-    if (!fill.is_none()) {
-      in.check_size(static_cast<size_t>(size) * 8);
+    if (!fill.is_none() && static_cast<int64_t>(current.size()) < size) {
+      in.check_size(static_cast<size_t>(size) * sizeof(Value));
       while (static_cast<int64_t>(current.size()) < size) current.push_back(fill);
     }
     batches.push_back(Value::list(std::move(current)));

@@ -156,11 +156,14 @@ Value arithmetic(BinaryOp op, const Value& a, const Value& b) {
 
 Value binary_op(Interpreter& in, BinaryOp op, const Value& a, const Value& b) {
   if (a.is_undefined()) a.raise_undefined();
+  // str % anything formats first (Python tries str's own % before the right operand's).
+  if (op == BinaryOp::Mod && a.is_string()) return Value::string(percent_format(in, a.text(), b, a.is_safe()), a.is_safe());
   if (a.is_number() && b.is_number()) return arithmetic(op, a, b);
   if (b.is_undefined()) b.raise_undefined();
   switch (op) {
     case BinaryOp::Add:
       if (a.is_string()) {
+        if (!b.is_string() && a.is_safe()) unsupported(op, a, b);  // Markup.__add__ returns NotImplemented
         if (!b.is_string())
           type_error(fmt::format("can only concatenate str (not \"{}\") to str", type_name(b)));
         in.check_size(a.text().size() + b.text().size());
@@ -181,15 +184,10 @@ Value binary_op(Interpreter& in, BinaryOp op, const Value& a, const Value& b) {
       const bool b_seq = b.is_string() || b.is_list() || b.is_tuple();
       if (a_seq && b.is_integral()) return repeat(in, a, b.as_int());
       if (b_seq && a.is_integral()) return repeat(in, b, a.as_int());
-      if (a_seq && b.is_float())
-        type_error(fmt::format("can't multiply sequence by non-int of type '{}'", type_name(b)));
-      if (b_seq && a.is_float())
-        type_error(fmt::format("can't multiply sequence by non-int of type '{}'", type_name(a)));
+      if (a_seq || b_seq)
+        type_error(fmt::format("can't multiply sequence by non-int of type '{}'", type_name(a_seq ? b : a)));
       break;
     }
-    case BinaryOp::Mod:
-      if (a.is_string()) return Value::string(percent_format(in, a.text(), b, a.is_safe()), a.is_safe());
-      break;
     default: break;
   }
   unsupported(op, a, b);
@@ -207,22 +205,13 @@ Value unary_op(ast::UnaryOp op, const Value& v) {
 }
 
 bool compare_op(CompareOp op, const Value& a, const Value& b) {
-  auto ordered = [&](const char* symbol, bool swap, bool or_equal) {
-    try {
-      const bool less = swap ? less_than(b, a) : less_than(a, b);
-      return less || (or_equal && equals(a, b));
-    } catch (const EvalError& e) {
-      if (e.kind != ErrorKind::Type) throw;
-      type_error(fmt::format("'{}' not supported between instances of '{}' and '{}'", symbol, type_name(a), type_name(b)));
-    }
-  };
   switch (op) {
     case CompareOp::Eq: return equals(a, b);
     case CompareOp::Ne: return !equals(a, b);
-    case CompareOp::Lt: return ordered("<", false, false);
-    case CompareOp::Le: return ordered("<=", false, true);
-    case CompareOp::Gt: return ordered(">", true, false);
-    case CompareOp::Ge: return ordered(">=", true, true);
+    case CompareOp::Lt: return ordered(a, b, Order::Lt);
+    case CompareOp::Le: return ordered(a, b, Order::Le);
+    case CompareOp::Gt: return ordered(a, b, Order::Gt);
+    case CompareOp::Ge: return ordered(a, b, Order::Ge);
     case CompareOp::In: return contains(b, a);
     case CompareOp::NotIn: return !contains(b, a);
   }
@@ -272,6 +261,7 @@ std::string format_one(const Spec& spec, const Value& v, bool escape) {
     case 'x':
     case 'X':
     case 'o': {
+      if (v.is_undefined()) v.raise_undefined();
       if (!v.is_number())
         type_error(fmt::format("%{} format: a real number is required, not {}", spec.type, type_name(v)));
       const int64_t n = v.is_float() ? static_cast<int64_t>(v.as_double()) : v.as_int();
@@ -286,6 +276,7 @@ std::string format_one(const Spec& spec, const Value& v, bool escape) {
     case 'E':
     case 'g':
     case 'G': {
+      if (v.is_undefined()) v.raise_undefined();
       if (!v.is_number())
         type_error(fmt::format("must be real number, not {}", type_name(v)));
       std::string f = "%" + sign_flags + "." + std::to_string(spec.precision < 0 ? 6 : std::min(spec.precision, 100)) + spec.type;
@@ -307,7 +298,9 @@ std::string format_one(const Spec& spec, const Value& v, bool escape) {
 
 std::string percent_format(Interpreter& in, const std::string& format, const Value& args, bool escape) {
   std::vector<Value> positional;
-  const bool mapping = args.is_dict();
+  // Python treats any non-tuple, non-str argument with __getitem__ as a possible mapping:
+  // then unused arguments are not an error.
+  const bool mapping = args.is_dict() || args.is_list() || args.is_undefined();
   if (args.is_tuple()) positional = args.items();
   else positional.push_back(args);
   size_t next_arg = 0;
@@ -328,6 +321,8 @@ std::string percent_format(Interpreter& in, const std::string& format, const Val
       const size_t close = format.find(')', i);
       if (close == std::string::npos) value_error("incomplete format key");
       if (!mapping) type_error("format requires a mapping");
+      if (args.is_undefined()) args.raise_undefined();
+      if (!args.is_dict()) type_error(fmt::format("{} indices must be integers or slices, not str", type_name(args)));
       const Value* found = args.dict_object().find(std::string_view(format).substr(i + 1, close - i - 1));
       if (!found) type_error(fmt::format("format key {} not found", py::repr(format.substr(i + 1, close - i - 1))));
       keyed = *found;

@@ -239,14 +239,13 @@ std::string str_format(Interpreter& in, const std::string& format, const Argumen
         used_manual = true;
         index = static_cast<size_t>(std::stoul(head.substr(0, 9)));
       }
-      if (index >= args.positional.size())
-        value_error(fmt::format("Replacement index {} out of range for positional args tuple", index));
+      if (index >= args.positional.size()) value_error("tuple index out of range");
       value = args.positional[index];
     } else {
       bool found = false;
       for (const auto& [key, v] : args.keyword)
         if (key == head) value = v, found = true;
-      if (!found) value_error(fmt::format("KeyError: {}", py::repr(head)));
+      if (!found) value_error(py::repr(head));  // Python's KeyError message is the key's repr
     }
     while (part_end != std::string::npos && part_end < name.size()) {
       if (name[part_end] == '.') {

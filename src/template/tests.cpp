@@ -84,7 +84,8 @@ bool t_iterable(Interpreter&, const Value& v, Arguments& a) {
 }
 bool t_callable(Interpreter&, const Value& v, Arguments& a) {
   no_arguments("callable", a);
-  return v.is_callable() || v.kind() == Kind::Loop;
+  // jinja2's Undefined defines __call__ (to raise), so Python calls it callable.
+  return v.is_callable() || v.kind() == Kind::Loop || v.is_undefined();
 }
 bool t_escaped(Interpreter&, const Value& v, Arguments& a) {
   no_arguments("escaped", a);

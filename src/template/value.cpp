@@ -325,22 +325,35 @@ size_t hash_at(const Value& v, int depth) {
   type_error(fmt::format("unhashable type: '{}'", type_name(v)));
 }
 
-bool less_at(const Value& a, const Value& b, const char* op, int depth) {
+bool ordered_at(const Value& a, const Value& b, Order op, int depth) {
   check_depth(depth);
   if (a.is_undefined()) a.raise_undefined();
   if (b.is_undefined()) b.raise_undefined();
-  if (a.is_number() && b.is_number()) return compare_numbers(a, b) == -1;
-  if (a.is_string() && b.is_string()) return a.text() < b.text();
-  if (a.kind() == b.kind() && (a.is_list() || a.is_tuple())) {
-    const auto &x = a.items(), &y = b.items();
-    for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
-      if (equals_at(x[i], y[i], depth + 1)) continue;
-      return less_at(x[i], y[i], op, depth + 1);
+  auto result = [op](int cmp) {  // cmp: -1, 0, 1, or 2 for unordered (NaN)
+    if (cmp == 2) return false;
+    switch (op) {
+      case Order::Lt: return cmp < 0;
+      case Order::Le: return cmp <= 0;
+      case Order::Gt: return cmp > 0;
+      case Order::Ge: return cmp >= 0;
     }
-    return x.size() < y.size();
+    return false;
+  };
+  if (a.is_number() && b.is_number()) return result(compare_numbers(a, b));
+  if (a.is_string() && b.is_string()) {
+    const int c = a.text().compare(b.text());
+    return result(c < 0 ? -1 : c > 0);
   }
-  type_error(fmt::format("'{}' not supported between instances of '{}' and '{}'", op, type_name(a),
-                         type_name(b)));
+  if (a.kind() == b.kind() && (a.is_list() || a.is_tuple())) {
+    // Python compares the first differing elements with the same operator, else the lengths.
+    const auto &x = a.items(), &y = b.items();
+    for (size_t i = 0; i < x.size() && i < y.size(); ++i)
+      if (!equals_at(x[i], y[i], depth + 1)) return ordered_at(x[i], y[i], op, depth + 1);
+    return result(x.size() < y.size() ? -1 : x.size() > y.size());
+  }
+  static constexpr const char* kSymbols[] = {"<", "<=", ">", ">="};
+  type_error(fmt::format("'{}' not supported between instances of '{}' and '{}'", kSymbols[static_cast<int>(op)],
+                         type_name(a), type_name(b)));
 }
 
 void append_repr(std::string& out, const Value& v, int depth);
@@ -407,7 +420,7 @@ void append_repr(std::string& out, const Value& v, int depth) {
 }  // namespace
 
 bool equals(const Value& a, const Value& b) { return equals_at(a, b, 0); }
-bool less_than(const Value& a, const Value& b) { return less_at(a, b, "<", 0); }
+bool ordered(const Value& a, const Value& b, Order op) { return ordered_at(a, b, op, 0); }
 size_t hash_value(const Value& v) { return hash_at(v, 0); }
 
 void append_str(std::string& out, const Value& v) { append_str_at(out, v, 0); }

@@ -198,8 +198,11 @@ class Value {
 std::string type_name(const Value& v);
 bool truthy(const Value& v);
 bool equals(const Value& a, const Value& b);
-// a < b as Python orders numbers, strings, lists and tuples; TypeError otherwise.
-bool less_than(const Value& a, const Value& b);
+// a < b, a <= b ... as Python orders numbers, strings, lists and tuples (element by element);
+// TypeError ("'<' not supported between instances of 'str' and 'int'") otherwise.
+enum class Order { Lt, Le, Gt, Ge };
+bool ordered(const Value& a, const Value& b, Order op);
+inline bool less_than(const Value& a, const Value& b) { return ordered(a, b, Order::Lt); }
 size_t hash_value(const Value& v);  // TypeError for unhashable values (list, dict ...)
 // str(v) (printing in {{ }}): undefined prints nothing; containers print their repr.
 std::string to_str(const Value& v);

@@ -156,8 +156,8 @@ std::optional<double> parse_float(std::string_view text) {
 }
 
 int64_t int_arg(const Value& v, std::string_view what) {
-  if (!v.is_integral())
-    type_error(fmt::format("'{}' must be an integer, not {}", what, type_name(v)));
+  if (v.is_undefined()) v.raise_undefined();
+  if (!v.is_integral()) type_error(fmt::format("'{}' object cannot be interpreted as an integer", type_name(v)));
   return v.as_int();
 }
 

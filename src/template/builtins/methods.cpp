@@ -21,15 +21,17 @@ struct Method {
   bool mutating = false;
 };
 
-const std::string& text_arg(const Value& v, std::string_view method) {
-  if (!v.is_string()) type_error(fmt::format("{}() argument must be str, not {}", method, type_name(v)));
+// A str argument; otherwise Python's TypeError ("must be str, not int").
+const std::string& text_arg(const Value& v, std::string_view what = "") {
+  if (!v.is_string()) type_error(fmt::format("{}must be str, not {}", what, type_name(v)));
   return v.text();
 }
 
 std::optional<std::string> optional_chars(ArgReader& r, std::string_view method) {
   const auto chars = r.next("chars");
   if (!chars || chars->is_none()) return std::nullopt;
-  return text_arg(*chars, method);
+  if (!chars->is_string()) type_error(fmt::format("{} arg must be None or str", method));
+  return chars->text();
 }
 
 // The [start:end] part of str methods that take optional start and end positions.
@@ -85,7 +87,10 @@ Value s_split_side(const Value& self, Arguments& a, bool from_right) {
   const int64_t maxsplit = int_arg(r.next_or("maxsplit", Value::integer(-1)), "maxsplit");
   r.finish();
   std::optional<std::string> separator;
-  if (!sep.is_none()) separator = text_arg(sep, "split");
+  if (!sep.is_none()) {
+    if (!sep.is_string()) type_error(fmt::format("must be str or None, not {}", type_name(sep)));
+    separator = sep.text();
+  }
   std::vector<std::string> parts;
   try {
     parts = py::split(self.text(), separator, maxsplit, from_right);
@@ -124,8 +129,8 @@ std::string swapcase(std::string_view s) {
 
 Value s_replace(Interpreter& in, const Value& self, Arguments& a) {
   ArgReader r("replace", a);
-  const std::string old = text_arg(r.required("old"), "replace");
-  const std::string repl = text_arg(r.required("new"), "replace");
+  const std::string old = text_arg(r.required("old"), "replace() argument 1 ");
+  const std::string repl = text_arg(r.required("new"), "replace() argument 2 ");
   const int64_t count = int_arg(r.next_or("count", Value::integer(-1)), "count");
   r.finish();
   const std::string& s = self.text();
@@ -136,7 +141,7 @@ Value s_replace(Interpreter& in, const Value& self, Arguments& a) {
 
 Value s_find_impl(const Value& self, Arguments& a, bool from_right, bool raise, const char* name) {
   ArgReader r(name, a);
-  const std::string sub = text_arg(r.required("sub"), name);
+  const std::string sub = text_arg(r.required("sub"));
   const Value start = r.next_or("start", Value::none());
   const Value end = r.next_or("end", Value::none());
   r.finish();
@@ -161,7 +166,7 @@ Value s_rindex(Interpreter&, const Value& self, Arguments& a) { return s_find_im
 
 Value s_count(Interpreter&, const Value& self, Arguments& a) {
   ArgReader r("count", a);
-  const std::string sub = text_arg(r.required("sub"), "count");
+  const std::string sub = text_arg(r.required("sub"));
   const std::string s = bounded(r, self.text());
   r.finish();
   return Value::integer(py::count(s, sub));
@@ -244,7 +249,7 @@ Value s_zfill(Interpreter& in, const Value& self, Arguments& a) {
 
 Value s_partition_impl(const Value& self, Arguments& a, bool from_right) {
   ArgReader r(from_right ? "rpartition" : "partition", a);
-  const std::string sep = text_arg(r.required("sep"), "partition");
+  const std::string sep = text_arg(r.required("sep"));
   r.finish();
   if (sep.empty()) value_error("empty separator");
   const std::string& s = self.text();
@@ -260,7 +265,7 @@ Value s_rpartition(Interpreter&, const Value& self, Arguments& a) { return s_par
 
 Value s_remove_affix(const Value& self, Arguments& a, bool prefix) {
   ArgReader r(prefix ? "removeprefix" : "removesuffix", a);
-  const std::string affix = text_arg(r.required("affix"), prefix ? "removeprefix" : "removesuffix");
+  const std::string affix = text_arg(r.required("affix"));
   r.finish();
   const std::string& s = self.text();
   if (affix.size() > s.size()) return self;
@@ -437,7 +442,7 @@ Value d_pop(Interpreter&, const Value& self, Arguments& a) {
     return out;
   }
   if (fallback) return *fallback;
-  value_error(fmt::format("KeyError: {}", repr(key)));
+  value_error(repr(key));  // Python raises KeyError(key)
 }
 
 Value d_popitem(Interpreter&, const Value& self, Arguments& a) {
