@@ -49,8 +49,8 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special,
   if (add_special) ids.insert(ids.end(), post_.prefix.begin(), post_.prefix.end());
 
   std::vector<Fragment> fragments, parts;
-  std::vector<Piece> pieces;
   std::string normalized;
+  auto encode_piece = [&](std::string_view piece, bool) { model_->encode(piece, ids); };
   added_.split(text, parse_special, fragments);
   for (const Fragment& f : fragments) {
     if (f.token >= 0) {
@@ -69,10 +69,11 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special,
         ids.push_back(p.token);
         continue;
       }
-      pieces.clear();
-      pieces.push_back({std::string(p.text), f.offset == 0 && p.offset == 0});
-      if (pre_tokenizer_) pre_tokenizer_->pre_tokenize(pieces);
-      for (const Piece& piece : pieces) model_->encode(piece.text, ids);
+      if (pre_tokenizer_) {
+        pre_tokenizer_->pre_tokenize(p.text, f.offset == 0 && p.offset == 0, encode_piece);
+      } else {
+        model_->encode(p.text, ids);
+      }
     }
   }
 
