@@ -12,6 +12,14 @@ std::unique_ptr<Tokenizer> Tokenizer::assemble(Parts parts) {
   if (v.tokens.empty()) fail("vocabulary has no tokens");
   if (!parts.model) fail("tokenizer has no model");
   v.types.resize(v.tokens.size(), TokenType::Normal);
+  for (const auto* ids : {&parts.post.prefix, &parts.post.suffix}) {
+    for (int32_t id : *ids) {
+      if (id < 0 || static_cast<size_t>(id) >= v.tokens.size()) {
+        fail("the post-processor adds token id {}, outside the vocabulary of {} tokens", id,
+             v.tokens.size());
+      }
+    }
+  }
 
   std::unique_ptr<Tokenizer> t(new Tokenizer());
   t->end_of_generation_.assign(v.tokens.size(), 0);
