@@ -95,6 +95,10 @@ void AddedTokens::Matcher::split(std::string_view text, bool parse_special,
   size_t done = 0;  // end of the previous token (with the whitespace it swallowed)
   if (!entries_.empty()) {
     for (size_t pos = 0; pos < text.size();) {
+      if (root_[static_cast<uint8_t>(text[pos])] < 0) {  // no token starts with this byte
+        ++pos;
+        continue;
+      }
       size_t stop = 0;
       const int32_t e = longest_at(text, pos, parse_special, stop);
       if (e < 0) {

@@ -1,6 +1,7 @@
 #include "tokenizer/bpe.h"
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 
 #include "core/error.h"
@@ -88,37 +89,105 @@ class BpeModel::MergeTable {
   size_t mask_ = 0;
 };
 
-// Word -> ids, shared by all threads; sharded so concurrent encodes rarely wait. Stops
-// taking new words once full (like HF's cache) rather than evicting.
+// A set of code point pairs (open addressing), for the characters merges join.
+class BpeModel::PairSet {
+ public:
+  explicit PairSet(size_t n) {
+    size_t capacity = 16;
+    while (capacity < n * 2) capacity *= 2;
+    keys_.assign(capacity, kEmptyKey);
+    mask_ = capacity - 1;
+  }
+  void insert(uint32_t a, uint32_t b) {
+    const uint64_t key = (uint64_t{a} << 32) | b;
+    for (size_t i = slot(key);; i = (i + 1) & mask_) {
+      if (keys_[i] == key) return;
+      if (keys_[i] == kEmptyKey) {
+        keys_[i] = key;
+        return;
+      }
+    }
+  }
+  bool contains(uint32_t a, uint32_t b) const {
+    const uint64_t key = (uint64_t{a} << 32) | b;
+    for (size_t i = slot(key);; i = (i + 1) & mask_) {
+      if (keys_[i] == key) return true;
+      if (keys_[i] == kEmptyKey) return false;
+    }
+  }
+
+ private:
+  size_t slot(uint64_t key) const {
+    return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 20) & mask_;
+  }
+  std::vector<uint64_t> keys_;
+  size_t mask_ = 0;
+};
+
+// Word -> ids, shared by all threads; sharded so concurrent encodes rarely wait. Each shard
+// is a fixed-size open-addressing table over pools of word bytes and ids; it stops taking
+// new words once half full (like HF's cache) rather than evicting.
 class BpeModel::WordCache {
  public:
   bool lookup(std::string_view word, std::vector<int32_t>& out) const {
-    const Shard& s = shard(word);
+    const uint64_t h = hash_bytes(word);
+    const Shard& s = shards_[h % kShards];
     std::lock_guard lock(s.mutex);
-    const auto it = s.words.find(word);
-    if (it == s.words.end()) return false;
-    out.insert(out.end(), it->second.begin(), it->second.end());
-    return true;
+    if (s.slots.empty()) return false;
+    for (size_t i = (h >> 8) & (kSlots - 1);; i = (i + 1) & (kSlots - 1)) {
+      const Slot& slot = s.slots[i];
+      if (slot.word_length == kEmpty) return false;
+      if (slot.hash == h && slot.word_length == word.size() &&
+          std::memcmp(s.words.data() + slot.word_offset, word.data(), word.size()) == 0) {
+        out.insert(out.end(), s.ids.begin() + slot.ids_offset,
+                   s.ids.begin() + slot.ids_offset + slot.ids_length);
+        return true;
+      }
+    }
   }
 
   void store(std::string_view word, const int32_t* ids, size_t n) {
-    Shard& s = shard(word);
+    const uint64_t h = hash_bytes(word);
+    Shard& s = shards_[h % kShards];
     std::lock_guard lock(s.mutex);
-    if (s.words.size() >= kWordsPerShard) return;
-    s.words.emplace(std::string(word), std::vector<int32_t>(ids, ids + n));
+    if (s.count >= kSlots / 2) return;
+    if (s.slots.empty()) s.slots.assign(kSlots, Slot{});
+    for (size_t i = (h >> 8) & (kSlots - 1);; i = (i + 1) & (kSlots - 1)) {
+      Slot& slot = s.slots[i];
+      if (slot.word_length == kEmpty) {
+        slot = {h, static_cast<uint32_t>(s.words.size()), static_cast<uint32_t>(word.size()),
+                static_cast<uint32_t>(s.ids.size()), static_cast<uint32_t>(n)};
+        s.words.append(word);
+        s.ids.insert(s.ids.end(), ids, ids + n);
+        ++s.count;
+        return;
+      }
+      if (slot.hash == h && slot.word_length == word.size() &&
+          std::memcmp(s.words.data() + slot.word_offset, word.data(), word.size()) == 0) {
+        return;  // another thread stored it first
+      }
+    }
   }
 
  private:
   static constexpr size_t kShards = 16;
-  static constexpr size_t kWordsPerShard = 8192;
+  static constexpr size_t kSlots = 16384;  // per shard; words are < 256 bytes
+  static constexpr uint32_t kEmpty = ~uint32_t{0};
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t word_offset = 0;
+    uint32_t word_length = kEmpty;
+    uint32_t ids_offset = 0;
+    uint32_t ids_length = 0;
+  };
   struct Shard {
     mutable std::mutex mutex;
-    std::unordered_map<std::string, std::vector<int32_t>, Hash, std::equal_to<>> words;
+    std::vector<Slot> slots;  // allocated on first store
+    std::string words;
+    std::vector<int32_t> ids;
+    size_t count = 0;
   };
-  Shard& shard(std::string_view word) const {
-    return shards_[std::hash<std::string_view>{}(word) % kShards];
-  }
-  mutable std::array<Shard, kShards> shards_;
+  std::array<Shard, kShards> shards_;
 };
 
 std::pair<std::string, std::string> BpeModel::split_merge(std::string_view merge) {
@@ -136,17 +205,16 @@ BpeModel::BpeModel(const std::vector<std::pair<std::string, int32_t>>& vocab,
       cache_(std::make_unique<WordCache>()),
       char_ids_(0x10000, -1),
       options_(std::move(options)) {
-  vocab_.reserve(vocab.size());
-  for (const auto& [text, id] : vocab) vocab_.emplace(text, id);
+  for (const auto& [text, id] : vocab) vocab_.insert(text, id);
   plain_symbols_ = options_.continuing_subword_prefix.empty() && options_.end_of_word_suffix.empty();
 
   // Single characters and byte tokens, looked up by code point / byte instead of hashing.
   byte_ids_.fill(-1);
-  for (const auto& [text, id] : vocab_) {
+  vocab_.for_each([&](std::string_view text, int32_t id) {
     size_t n = 0;
     const uint32_t cp = text.empty() ? utf8::kInvalid : utf8::decode_at(text, 0, n);
     if (cp < char_ids_.size() && n == text.size()) char_ids_[cp] = id;
-  }
+  });
   for (int b = 0; b < 256; ++b) byte_ids_[b] = find(fmt::format("<0x{:02X}>", b));
 
   if (!options_.unk_token.empty()) {
@@ -157,6 +225,8 @@ BpeModel::BpeModel(const std::vector<std::pair<std::string, int32_t>>& vocab,
   }
 
   const std::string& prefix = options_.continuing_subword_prefix;
+  std::vector<std::pair<uint32_t, uint32_t>> junction_pairs;
+  junction_pairs.reserve(merges.size());
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const auto& [a, b] = merges[rank];
     const int32_t a_id = find(a);
@@ -174,15 +244,24 @@ BpeModel::BpeModel(const std::vector<std::pair<std::string, int32_t>>& vocab,
            a_id < 0 ? a : b_id < 0 ? b : merged);
     }
     merges_->insert(a_id, b_id, static_cast<uint32_t>(rank), new_id, /*overwrite=*/strict);
+    if (plain_symbols_ && !a.empty() && !b.empty()) {
+      size_t start = a.size() - 1;  // the last character of a
+      while (start > 0 && (static_cast<uint8_t>(a[start]) & 0xC0) == 0x80) --start;
+      size_t n = 0;
+      const uint32_t last = utf8::decode_at(a, start, n);
+      const uint32_t first = utf8::decode_at(b, 0, n);
+      junction_pairs.emplace_back(last, first);
+    }
+  }
+  if (plain_symbols_) {
+    junctions_ = std::make_unique<PairSet>(junction_pairs.size());
+    for (const auto& [x, y] : junction_pairs) junctions_->insert(x, y);
   }
 }
 
 BpeModel::~BpeModel() = default;
 
-int32_t BpeModel::find(std::string_view text) const {
-  const auto it = vocab_.find(text);
-  return it == vocab_.end() ? -1 : it->second;
-}
+int32_t BpeModel::find(std::string_view text) const { return vocab_.find(text); }
 
 int32_t BpeModel::find_char(std::string_view ch, uint32_t cp) const {
   return cp < char_ids_.size() ? char_ids_[cp] : find(ch);
@@ -197,11 +276,38 @@ void BpeModel::encode(std::string_view piece, std::vector<int32_t>& out) const {
       return;
     }
   }
-  const bool cacheable = piece.size() < kMaxCachedWordBytes;
-  if (cacheable && cache_->lookup(piece, out)) return;
+  if (piece.size() >= kMaxCachedWordBytes && junctions_) {
+    encode_long(piece, out);
+  } else {
+    encode_word(piece, out);
+  }
+}
+
+void BpeModel::encode_word(std::string_view word, std::vector<int32_t>& out) const {
+  const bool cacheable = word.size() < kMaxCachedWordBytes;
+  if (cacheable && cache_->lookup(word, out)) return;
   const size_t first = out.size();
-  merge_word(piece, out);
-  if (cacheable) cache_->store(piece, out.data() + first, out.size() - first);
+  merge_word(word, out);
+  if (cacheable) cache_->store(word, out.data() + first, out.size() - first);
+}
+
+void BpeModel::encode_long(std::string_view piece, std::vector<int32_t>& out) const {
+  // Cut between two characters that both have a token (so they start as those tokens) and
+  // that no merge joins. Characters without a token stay with their neighbours.
+  size_t start = 0;
+  uint32_t previous = utf8::kInvalid;  // the last character, kInvalid if it has no token
+  for (size_t i = 0; i < piece.size();) {
+    size_t n = 0;
+    const uint32_t cp = utf8::decode_at(piece, i, n);
+    const bool known = cp != utf8::kInvalid && find_char(piece.substr(i, n), cp) >= 0;
+    if (known && previous != utf8::kInvalid && !junctions_->contains(previous, cp)) {
+      encode_word(piece.substr(start, i - start), out);
+      start = i;
+    }
+    previous = known ? cp : utf8::kInvalid;
+    i += n;
+  }
+  encode_word(piece.substr(start), out);
 }
 
 void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) const {

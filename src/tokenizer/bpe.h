@@ -5,18 +5,22 @@
 //
 // Speed: merges live in an open-addressing table keyed by the pair of ids, a word is merged
 // with a binary heap over a linked list of symbols, and results for words up to 256 bytes
-// are cached (thread-safe) because running text repeats its words.
+// are cached (thread-safe) because running text repeats its words. A long piece (the whole
+// text, for SentencePiece-style tokenizers without a pre-tokenizer) is first cut where no
+// merge can ever join the characters on either side: no merge's left part ends with the
+// one and its right part starts with the other. BPE never merges across such a cut, so the
+// parts encode independently, through the cache, with identical results.
 #pragma once
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "tokenizer/pipeline.h"
+#include "tokenizer/string_map.h"
 
 namespace hearth::tok {
 
@@ -47,20 +51,21 @@ class BpeModel : public Model {
   static std::pair<std::string, std::string> split_merge(std::string_view merge);
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   class MergeTable;
   class WordCache;
 
+  class PairSet;
+
   int32_t find(std::string_view text) const;
   int32_t find_char(std::string_view ch, uint32_t cp) const;
+  void encode_word(std::string_view word, std::vector<int32_t>& out) const;
+  void encode_long(std::string_view piece, std::vector<int32_t>& out) const;
   void merge_word(std::string_view word, std::vector<int32_t>& out) const;
 
-  std::unordered_map<std::string, int32_t, Hash, std::equal_to<>> vocab_;
+  StringIdMap vocab_;
   std::unique_ptr<MergeTable> merges_;
   std::unique_ptr<WordCache> cache_;
+  std::unique_ptr<PairSet> junctions_;  // (last char of a, first char of b) of every merge
   std::vector<int32_t> char_ids_;         // ids of single characters below U+10000 (-1: none)
   std::array<int32_t, 256> byte_ids_{};   // <0xXX> tokens (-1: none)
   BpeOptions options_;

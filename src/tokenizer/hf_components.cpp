@@ -40,6 +40,14 @@ PrependScheme prepend_scheme(const json& j, const std::string& source) {
   return j.value("add_prefix_space", true) ? PrependScheme::Always : PrependScheme::Never;
 }
 
+// Sequences nest; a file nesting them deeper than any real tokenizer is refused before the
+// recursion below could exhaust the stack.
+constexpr int kMaxNesting = 32;
+
+void check_depth(int depth, const std::string& source) {
+  if (depth > kMaxNesting) fail("{}: Sequence steps nest more than {} levels deep", source, kMaxNesting);
+}
+
 unicode::Form form_of(const std::string& type) {
   if (type == "NFC") return unicode::Form::NFC;
   if (type == "NFD") return unicode::Form::NFD;
@@ -57,8 +65,9 @@ Pattern pattern_from_json(const json& j, const std::string& source) {
   fail("{}: pattern {} is neither {{\"String\": ...}} nor {{\"Regex\": ...}}", source, j.dump());
 }
 
-std::unique_ptr<Normalizer> normalizer_from_json(const json& j, const std::string& source) {
+std::unique_ptr<Normalizer> normalizer_from_json(const json& j, const std::string& source, int depth) {
   if (j.is_null()) return nullptr;
+  check_depth(depth, source);
   const std::string type = type_of(j, "a normalizer", source);
   if (type == "NFC" || type == "NFD" || type == "NFKC" || type == "NFKD") {
     return std::make_unique<UnicodeNormalizer>(form_of(type));
@@ -85,7 +94,7 @@ std::unique_ptr<Normalizer> normalizer_from_json(const json& j, const std::strin
   if (type == "Sequence") {
     std::vector<std::unique_ptr<Normalizer>> steps;
     for (const json& step : j.at("normalizers")) {
-      if (auto n = normalizer_from_json(step, source)) steps.push_back(std::move(n));
+      if (auto n = normalizer_from_json(step, source, depth + 1)) steps.push_back(std::move(n));
     }
     return std::make_unique<SequenceNormalizer>(std::move(steps));
   }
@@ -94,8 +103,10 @@ std::unique_ptr<Normalizer> normalizer_from_json(const json& j, const std::strin
        source, type);
 }
 
-std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(const json& j, const std::string& source) {
+std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(const json& j, const std::string& source,
+                                                      int depth) {
   if (j.is_null()) return nullptr;
+  check_depth(depth, source);
   const std::string type = type_of(j, "a pre_tokenizer", source);
   if (type == "ByteLevel") {
     return std::make_unique<ByteLevelPreTokenizer>(j.value("add_prefix_space", true),
@@ -126,7 +137,7 @@ std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(const json& j, const std::
   if (type == "Sequence") {
     std::vector<std::unique_ptr<PreTokenizer>> steps;
     for (const json& step : j.at("pretokenizers")) {
-      if (auto p = pre_tokenizer_from_json(step, source)) steps.push_back(std::move(p));
+      if (auto p = pre_tokenizer_from_json(step, source, depth + 1)) steps.push_back(std::move(p));
     }
     return std::make_unique<SequencePreTokenizer>(std::move(steps));
   }
@@ -136,8 +147,9 @@ std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(const json& j, const std::
        source, type);
 }
 
-std::unique_ptr<Decoder> decoder_from_json(const json& j, const std::string& source) {
+std::unique_ptr<Decoder> decoder_from_json(const json& j, const std::string& source, int depth) {
   if (j.is_null()) return nullptr;
+  check_depth(depth, source);
   const std::string type = type_of(j, "a decoder", source);
   if (type == "ByteLevel") return std::make_unique<ByteLevelDecoder>();
   if (type == "Metaspace") {
@@ -164,7 +176,7 @@ std::unique_ptr<Decoder> decoder_from_json(const json& j, const std::string& sou
   if (type == "Sequence") {
     std::vector<std::unique_ptr<Decoder>> steps;
     for (const json& step : j.at("decoders")) {
-      if (auto d = decoder_from_json(step, source)) steps.push_back(std::move(d));
+      if (auto d = decoder_from_json(step, source, depth + 1)) steps.push_back(std::move(d));
     }
     return std::make_unique<SequenceDecoder>(std::move(steps));
   }

@@ -10,11 +10,13 @@
 
 namespace hearth::tok {
 
-// null JSON gives null.
-std::unique_ptr<Normalizer> normalizer_from_json(const nlohmann::json& j, const std::string& source);
+// null JSON gives null. `depth`: how deep in Sequences this object sits (at most 32).
+std::unique_ptr<Normalizer> normalizer_from_json(const nlohmann::json& j, const std::string& source,
+                                                 int depth = 0);
 std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(const nlohmann::json& j,
-                                                      const std::string& source);
-std::unique_ptr<Decoder> decoder_from_json(const nlohmann::json& j, const std::string& source);
+                                                      const std::string& source, int depth = 0);
+std::unique_ptr<Decoder> decoder_from_json(const nlohmann::json& j, const std::string& source,
+                                           int depth = 0);
 
 // {"String": "..."} or {"Regex": "..."}.
 Pattern pattern_from_json(const nlohmann::json& j, const std::string& source);

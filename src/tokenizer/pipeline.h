@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace hearth::tok {
@@ -21,18 +23,38 @@ class Normalizer {
   virtual void normalize(std::string_view text, std::string& out) const = 0;
 };
 
-// One piece of a fragment being pre-tokenized. `at_start`: the piece begins at the first
-// byte of the whole input (Metaspace's prepend_scheme "first" looks at it).
-struct Piece {
-  std::string text;
-  bool at_start = false;
+// A non-owning reference to a callable (like std::function_ref): lets a pre-tokenizer hand
+// each piece to the next step without allocating.
+template <typename Signature>
+class FunctionRef;
+
+template <typename R, typename... Args>
+class FunctionRef<R(Args...)> {
+ public:
+  template <typename F>
+  FunctionRef(F&& f)  // NOLINT(google-explicit-constructor): meant to bind lambdas implicitly
+      : object_(const_cast<void*>(static_cast<const void*>(&f))),
+        call_([](void* o, Args... args) -> R {
+          return (*static_cast<std::remove_reference_t<F>*>(o))(std::forward<Args>(args)...);
+        }) {}
+  R operator()(Args... args) const { return call_(object_, std::forward<Args>(args)...); }
+
+ private:
+  void* object_;
+  R (*call_)(void*, Args...);
 };
+
+// Receives the pieces a pre-tokenizer cuts; the text is only valid during the call.
+// `at_start`: the piece begins at the first byte of the whole input (Metaspace's
+// prepend_scheme "first" looks at it).
+using PieceSink = FunctionRef<void(std::string_view piece, bool at_start)>;
 
 class PreTokenizer {
  public:
   virtual ~PreTokenizer() = default;
-  // Replaces the pieces by finer ones (and/or rewrites their text). Empty pieces are dropped.
-  virtual void pre_tokenize(std::vector<Piece>& pieces) const = 0;
+  // Cuts one piece into finer ones (and/or rewrites its text), handing each non-empty one
+  // to `emit` in order. Pieces are independent: a Sequence runs its next step on each.
+  virtual void pre_tokenize(std::string_view piece, bool at_start, PieceSink emit) const = 0;
 };
 
 class Model {

@@ -57,8 +57,9 @@ PostProcessor from_template(const json& j, const std::function<int32_t(const std
 
 PostProcessor post_processor_from_json(const json& j,
                                        const std::function<int32_t(const std::string&)>& token_id,
-                                       const std::string& source) {
+                                       const std::string& source, int depth) {
   if (j.is_null()) return {};
+  if (depth > 32) fail("{}: post_processor Sequences nest more than 32 levels deep", source);
   const std::string type = j.value("type", std::string());
   if (type == "TemplateProcessing") return from_template(j, token_id, source);
   if (type == "BertProcessing" || type == "RobertaProcessing") {
@@ -68,7 +69,7 @@ PostProcessor post_processor_from_json(const json& j,
   if (type == "Sequence") {
     PostProcessor all;
     for (const json& step : j.at("processors")) {
-      const PostProcessor p = post_processor_from_json(step, token_id, source);
+      const PostProcessor p = post_processor_from_json(step, token_id, source, depth + 1);
       all.prefix.insert(all.prefix.begin(), p.prefix.begin(), p.prefix.end());
       all.suffix.insert(all.suffix.end(), p.suffix.begin(), p.suffix.end());
     }

@@ -7,24 +7,12 @@ namespace hearth::tok {
 
 namespace {
 
-// Replaces each piece by its splits; a split keeps at_start when it begins its piece.
-void split_each(std::vector<Piece>& pieces, const Pattern& pattern, SplitBehavior behavior) {
-  std::vector<Piece> out;
-  out.reserve(pieces.size() * 2);
-  std::vector<Span> spans;
-  std::vector<std::pair<size_t, size_t>> ranges;
-  for (Piece& piece : pieces) {
-    pattern.find(piece.text, spans);
-    split_ranges(spans, behavior, ranges);
-    if (ranges.size() == 1 && ranges[0].first == 0 && ranges[0].second == piece.text.size()) {
-      out.push_back(std::move(piece));
-      continue;
-    }
-    for (const auto& [begin, end] : ranges) {
-      out.push_back({piece.text.substr(begin, end - begin), piece.at_start && begin == 0});
-    }
-  }
-  pieces.swap(out);
+// Emits the splits of `piece`; a split keeps at_start when it begins the piece.
+void split_piece(std::string_view piece, bool at_start, const Pattern& pattern,
+                 SplitBehavior behavior, PieceSink emit) {
+  split_text(piece, pattern, behavior, [&](size_t begin, size_t end) {
+    emit(piece.substr(begin, end - begin), at_start && begin == 0);
+  });
 }
 
 std::shared_ptr<const Regex> compiled(std::string_view pattern) {
@@ -42,8 +30,8 @@ bool is_bert_punctuation(uint32_t cp) {
   return is_ascii_punctuation(cp) || unicode::is_punctuation(cp);
 }
 
-void SplitPreTokenizer::pre_tokenize(std::vector<Piece>& pieces) const {
-  split_each(pieces, pattern_, behavior_);
+void SplitPreTokenizer::pre_tokenize(std::string_view piece, bool at_start, PieceSink emit) const {
+  split_piece(piece, at_start, pattern_, behavior_, emit);
 }
 
 // ---- ByteLevel ----
@@ -85,19 +73,27 @@ ByteLevelPreTokenizer::ByteLevelPreTokenizer(bool add_prefix_space, bool use_reg
   }
 }
 
-void ByteLevelPreTokenizer::pre_tokenize(std::vector<Piece>& pieces) const {
-  if (add_prefix_space_) {
-    for (Piece& p : pieces) {
-      if (p.text.empty() || p.text.front() != ' ') p.text.insert(p.text.begin(), ' ');
-    }
-  }
-  if (split_) split_->pre_tokenize(pieces);
+void ByteLevelPreTokenizer::pre_tokenize(std::string_view piece, bool at_start,
+                                         PieceSink emit) const {
   const auto& chars = byte_level_chars();
-  std::string mapped;
-  for (Piece& p : pieces) {
-    mapped.clear();
-    for (char c : p.text) mapped.append(chars[static_cast<uint8_t>(c)]);
-    p.text.swap(mapped);
+  auto map_bytes = [&](std::string_view text, bool start) {
+    std::string mapped;
+    mapped.reserve(text.size() + text.size() / 2);
+    for (char c : text) mapped.append(chars[static_cast<uint8_t>(c)]);
+    emit(mapped, start);
+  };
+  std::string prefixed;
+  if (add_prefix_space_ && (piece.empty() || piece.front() != ' ')) {
+    prefixed.reserve(piece.size() + 1);
+    prefixed += ' ';
+    prefixed.append(piece);
+    piece = prefixed;
+  }
+  if (piece.empty()) return;
+  if (split_) {
+    split_->pre_tokenize(piece, at_start, map_bytes);
+  } else {
+    map_bytes(piece, at_start);
   }
 }
 
@@ -107,23 +103,22 @@ MetaspacePreTokenizer::MetaspacePreTokenizer(std::string replacement, PrependSch
                                              bool split)
     : replacement_(std::move(replacement)), scheme_(scheme), split_(split) {}
 
-void MetaspacePreTokenizer::pre_tokenize(std::vector<Piece>& pieces) const {
-  std::string replaced;
-  for (Piece& p : pieces) {
-    replaced.clear();
-    replace_all(p.text, Pattern::literal(" "), replacement_, replaced);
-    const bool has_prefix = replaced.compare(0, replacement_.size(), replacement_) == 0;
-    const bool prepend = !has_prefix && !replaced.empty() &&
-                         (scheme_ == PrependScheme::Always ||
-                          (scheme_ == PrependScheme::First && p.at_start));
-    p.text = prepend ? replacement_ + replaced : replaced;
+void MetaspacePreTokenizer::pre_tokenize(std::string_view piece, bool at_start,
+                                         PieceSink emit) const {
+  std::string text;
+  const bool prepend = !piece.empty() && (scheme_ == PrependScheme::Always ||
+                                          (scheme_ == PrependScheme::First && at_start));
+  replace_all(piece, Pattern::literal(" "), replacement_, text);
+  if (prepend && text.compare(0, replacement_.size(), replacement_) != 0) {
+    text.insert(0, replacement_);
   }
-  if (!split_) {
-    std::erase_if(pieces, [](const Piece& p) { return p.text.empty(); });
-    return;
+  if (text.empty()) return;
+  if (split_) {
+    // Cut before every replacement character.
+    split_piece(text, at_start, Pattern::literal(replacement_), SplitBehavior::MergedWithNext, emit);
+  } else {
+    emit(text, at_start);
   }
-  // Split before every replacement character.
-  split_each(pieces, Pattern::literal(replacement_), SplitBehavior::MergedWithNext);
 }
 
 // ---- character-class pre-tokenizers ----
@@ -132,40 +127,56 @@ DigitsPreTokenizer::DigitsPreTokenizer(bool individual_digits)
     : split_(Pattern::chars(unicode::is_numeric),
              individual_digits ? SplitBehavior::Isolated : SplitBehavior::Contiguous) {}
 
-void DigitsPreTokenizer::pre_tokenize(std::vector<Piece>& pieces) const {
-  split_.pre_tokenize(pieces);
+void DigitsPreTokenizer::pre_tokenize(std::string_view piece, bool at_start, PieceSink emit) const {
+  split_.pre_tokenize(piece, at_start, emit);
 }
 
 PunctuationPreTokenizer::PunctuationPreTokenizer(SplitBehavior behavior)
     : split_(Pattern::chars(is_bert_punctuation), behavior) {}
 
-void PunctuationPreTokenizer::pre_tokenize(std::vector<Piece>& pieces) const {
-  split_.pre_tokenize(pieces);
+void PunctuationPreTokenizer::pre_tokenize(std::string_view piece, bool at_start,
+                                           PieceSink emit) const {
+  split_.pre_tokenize(piece, at_start, emit);
 }
 
 WhitespacePreTokenizer::WhitespacePreTokenizer()
     : split_(Pattern::regex(compiled("\\w+|[^\\w\\s]+")).inverted(), SplitBehavior::Removed) {}
 
-void WhitespacePreTokenizer::pre_tokenize(std::vector<Piece>& pieces) const {
-  split_.pre_tokenize(pieces);
+void WhitespacePreTokenizer::pre_tokenize(std::string_view piece, bool at_start,
+                                          PieceSink emit) const {
+  split_.pre_tokenize(piece, at_start, emit);
 }
 
 WhitespaceSplitPreTokenizer::WhitespaceSplitPreTokenizer()
     : split_(Pattern::chars(unicode::is_whitespace), SplitBehavior::Removed) {}
 
-void WhitespaceSplitPreTokenizer::pre_tokenize(std::vector<Piece>& pieces) const {
-  split_.pre_tokenize(pieces);
+void WhitespaceSplitPreTokenizer::pre_tokenize(std::string_view piece, bool at_start,
+                                               PieceSink emit) const {
+  split_.pre_tokenize(piece, at_start, emit);
 }
 
 BertPreTokenizer::BertPreTokenizer() : punctuation_(SplitBehavior::Isolated) {}
 
-void BertPreTokenizer::pre_tokenize(std::vector<Piece>& pieces) const {
-  whitespace_.pre_tokenize(pieces);
-  punctuation_.pre_tokenize(pieces);
+void BertPreTokenizer::pre_tokenize(std::string_view piece, bool at_start, PieceSink emit) const {
+  whitespace_.pre_tokenize(piece, at_start, [&](std::string_view word, bool start) {
+    punctuation_.pre_tokenize(word, start, emit);
+  });
 }
 
-void SequencePreTokenizer::pre_tokenize(std::vector<Piece>& pieces) const {
-  for (const auto& step : steps_) step->pre_tokenize(pieces);
+void SequencePreTokenizer::pre_tokenize(std::string_view piece, bool at_start,
+                                        PieceSink emit) const {
+  run(0, piece, at_start, emit);
+}
+
+void SequencePreTokenizer::run(size_t step, std::string_view piece, bool at_start,
+                               PieceSink emit) const {
+  if (step == steps_.size()) {
+    if (!piece.empty()) emit(piece, at_start);
+    return;
+  }
+  steps_[step]->pre_tokenize(piece, at_start, [&](std::string_view next, bool start) {
+    run(step + 1, next, start, emit);
+  });
 }
 
 }  // namespace hearth::tok

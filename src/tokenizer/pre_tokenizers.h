@@ -23,7 +23,7 @@ class SplitPreTokenizer : public PreTokenizer {
  public:
   SplitPreTokenizer(Pattern pattern, SplitBehavior behavior)
       : pattern_(std::move(pattern)), behavior_(behavior) {}
-  void pre_tokenize(std::vector<Piece>& pieces) const override;
+  void pre_tokenize(std::string_view piece, bool at_start, PieceSink emit) const override;
 
  private:
   Pattern pattern_;
@@ -35,7 +35,7 @@ class SplitPreTokenizer : public PreTokenizer {
 class ByteLevelPreTokenizer : public PreTokenizer {
  public:
   ByteLevelPreTokenizer(bool add_prefix_space, bool use_regex);
-  void pre_tokenize(std::vector<Piece>& pieces) const override;
+  void pre_tokenize(std::string_view piece, bool at_start, PieceSink emit) const override;
 
  private:
   bool add_prefix_space_;
@@ -54,7 +54,7 @@ enum class PrependScheme { Always, First, Never };
 class MetaspacePreTokenizer : public PreTokenizer {
  public:
   MetaspacePreTokenizer(std::string replacement, PrependScheme scheme, bool split);
-  void pre_tokenize(std::vector<Piece>& pieces) const override;
+  void pre_tokenize(std::string_view piece, bool at_start, PieceSink emit) const override;
 
  private:
   std::string replacement_;
@@ -66,7 +66,7 @@ class MetaspacePreTokenizer : public PreTokenizer {
 class DigitsPreTokenizer : public PreTokenizer {
  public:
   explicit DigitsPreTokenizer(bool individual_digits);
-  void pre_tokenize(std::vector<Piece>& pieces) const override;
+  void pre_tokenize(std::string_view piece, bool at_start, PieceSink emit) const override;
 
  private:
   SplitPreTokenizer split_;
@@ -76,7 +76,7 @@ class DigitsPreTokenizer : public PreTokenizer {
 class PunctuationPreTokenizer : public PreTokenizer {
  public:
   explicit PunctuationPreTokenizer(SplitBehavior behavior);
-  void pre_tokenize(std::vector<Piece>& pieces) const override;
+  void pre_tokenize(std::string_view piece, bool at_start, PieceSink emit) const override;
 
  private:
   SplitPreTokenizer split_;
@@ -86,7 +86,7 @@ class PunctuationPreTokenizer : public PreTokenizer {
 class WhitespacePreTokenizer : public PreTokenizer {
  public:
   WhitespacePreTokenizer();
-  void pre_tokenize(std::vector<Piece>& pieces) const override;
+  void pre_tokenize(std::string_view piece, bool at_start, PieceSink emit) const override;
 
  private:
   SplitPreTokenizer split_;
@@ -96,7 +96,7 @@ class WhitespacePreTokenizer : public PreTokenizer {
 class WhitespaceSplitPreTokenizer : public PreTokenizer {
  public:
   WhitespaceSplitPreTokenizer();
-  void pre_tokenize(std::vector<Piece>& pieces) const override;
+  void pre_tokenize(std::string_view piece, bool at_start, PieceSink emit) const override;
 
  private:
   SplitPreTokenizer split_;
@@ -106,7 +106,7 @@ class WhitespaceSplitPreTokenizer : public PreTokenizer {
 class BertPreTokenizer : public PreTokenizer {
  public:
   BertPreTokenizer();
-  void pre_tokenize(std::vector<Piece>& pieces) const override;
+  void pre_tokenize(std::string_view piece, bool at_start, PieceSink emit) const override;
 
  private:
   WhitespaceSplitPreTokenizer whitespace_;
@@ -117,9 +117,10 @@ class SequencePreTokenizer : public PreTokenizer {
  public:
   explicit SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> steps)
       : steps_(std::move(steps)) {}
-  void pre_tokenize(std::vector<Piece>& pieces) const override;
+  void pre_tokenize(std::string_view piece, bool at_start, PieceSink emit) const override;
 
  private:
+  void run(size_t step, std::string_view piece, bool at_start, PieceSink emit) const;
   std::vector<std::unique_ptr<PreTokenizer>> steps_;
 };
 

@@ -46,7 +46,7 @@ SpmBpeModel::SpmBpeModel(const Vocab& vocab) : unk_(vocab.unk) {
       case TokenType::Undefined:
       case TokenType::UserDefined:
         // A repeated text keeps its first (lowest) id.
-        ids_.emplace(vocab.tokens[i], id);
+        ids_.insert(vocab.tokens[i], id);
         break;
       case TokenType::Byte: {
         const int b = parse_byte_token(vocab.tokens[i]);
@@ -59,10 +59,7 @@ SpmBpeModel::SpmBpeModel(const Vocab& vocab) : unk_(vocab.unk) {
   }
 }
 
-int32_t SpmBpeModel::find(std::string_view text) const {
-  const auto it = ids_.find(text);
-  return it == ids_.end() ? -1 : it->second;
-}
+int32_t SpmBpeModel::find(std::string_view text) const { return ids_.find(text); }
 
 void SpmBpeModel::append_unknown_char(std::string_view ch, std::vector<int32_t>& out) const {
   bool have_bytes = true;

@@ -7,10 +7,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "tokenizer/pipeline.h"
+#include "tokenizer/string_map.h"
 #include "tokenizer/vocab.h"
 
 namespace hearth::tok {
@@ -28,14 +28,10 @@ class SpmBpeModel : public Model {
   void encode(std::string_view normalized, std::vector<int32_t>& out) const override;
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   int32_t find(std::string_view text) const;
   void append_unknown_char(std::string_view ch, std::vector<int32_t>& out) const;
 
-  std::unordered_map<std::string, int32_t, Hash, std::equal_to<>> ids_;  // mergeable tokens
+  StringIdMap ids_;  // mergeable tokens
   std::vector<float> scores_;
   std::array<int32_t, 256> byte_tokens_;  // -1 where the vocabulary lacks <0xXX>
   int32_t unk_ = -1;

@@ -12,6 +12,14 @@ std::unique_ptr<Tokenizer> Tokenizer::assemble(Parts parts) {
   if (v.tokens.empty()) fail("vocabulary has no tokens");
   if (!parts.model) fail("tokenizer has no model");
   v.types.resize(v.tokens.size(), TokenType::Normal);
+  for (const auto* ids : {&parts.post.prefix, &parts.post.suffix}) {
+    for (int32_t id : *ids) {
+      if (id < 0 || static_cast<size_t>(id) >= v.tokens.size()) {
+        fail("the post-processor adds token id {}, outside the vocabulary of {} tokens", id,
+             v.tokens.size());
+      }
+    }
+  }
 
   std::unique_ptr<Tokenizer> t(new Tokenizer());
   t->end_of_generation_.assign(v.tokens.size(), 0);
@@ -49,8 +57,8 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special,
   if (add_special) ids.insert(ids.end(), post_.prefix.begin(), post_.prefix.end());
 
   std::vector<Fragment> fragments, parts;
-  std::vector<Piece> pieces;
   std::string normalized;
+  auto encode_piece = [&](std::string_view piece, bool) { model_->encode(piece, ids); };
   added_.split(text, parse_special, fragments);
   for (const Fragment& f : fragments) {
     if (f.token >= 0) {
@@ -69,10 +77,11 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special,
         ids.push_back(p.token);
         continue;
       }
-      pieces.clear();
-      pieces.push_back({std::string(p.text), f.offset == 0 && p.offset == 0});
-      if (pre_tokenizer_) pre_tokenizer_->pre_tokenize(pieces);
-      for (const Piece& piece : pieces) model_->encode(piece.text, ids);
+      if (pre_tokenizer_) {
+        pre_tokenizer_->pre_tokenize(p.text, f.offset == 0 && p.offset == 0, encode_piece);
+      } else {
+        model_->encode(p.text, ids);
+      }
     }
   }
 

@@ -17,13 +17,6 @@ utf8proc_category_t category(uint32_t cp) {
   return utf8proc_category(static_cast<utf8proc_int32_t>(cp));
 }
 
-bool is_ascii(std::string_view text) {
-  for (char c : text) {
-    if (static_cast<unsigned char>(c) >= 0x80) return false;
-  }
-  return true;
-}
-
 // Calls fn(run, valid) for the maximal runs of well-formed and of malformed bytes of `text`.
 template <typename Fn>
 void for_each_run(std::string_view text, Fn&& fn) {
@@ -112,11 +105,17 @@ bool is_word_char(uint32_t cp) {
   }
 }
 
-void normalize(std::string_view text, Form form, std::string& out) {
-  if (is_ascii(text)) {  // every form leaves ASCII alone
-    out.append(text);
-    return;
-  }
+namespace {
+
+// Characters every normalization form leaves alone and that never combine with a neighbour
+// (starters that are no composition's second part): ASCII and the CJK Unified Ideographs;
+// for NFC also the rest of Latin-1 and the letters up to U+02FF.
+bool is_inert(uint32_t cp, Form form) {
+  if (cp < 0x80 || (cp >= 0x4E00 && cp <= 0x9FFF)) return true;
+  return form == Form::NFC && cp < 0x300;
+}
+
+void normalize_run(std::string_view run, Form form, std::string& out) {
   int options = UTF8PROC_STABLE;
   switch (form) {
     case Form::NFC: options |= UTF8PROC_COMPOSE; break;
@@ -124,20 +123,50 @@ void normalize(std::string_view text, Form form, std::string& out) {
     case Form::NFKC: options |= UTF8PROC_COMPOSE | UTF8PROC_COMPAT; break;
     case Form::NFKD: options |= UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT; break;
   }
-  for_each_run(text, [&](std::string_view run, bool valid) {
+  for_each_run(run, [&](std::string_view part, bool valid) {
     if (!valid) {
-      out.append(run);
+      out.append(part);
       return;
     }
     utf8proc_uint8_t* result = nullptr;
     const utf8proc_ssize_t n =
-        utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(run.data()),
-                     static_cast<utf8proc_ssize_t>(run.size()), &result,
+        utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(part.data()),
+                     static_cast<utf8proc_ssize_t>(part.size()), &result,
                      static_cast<utf8proc_option_t>(options));
     std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owned(result, &std::free);
     if (n < 0) fail("Unicode normalization failed: {}", utf8proc_errmsg(n));
     out.append(reinterpret_cast<const char*>(result), static_cast<size_t>(n));
   });
+}
+
+}  // namespace
+
+void normalize(std::string_view text, Form form, std::string& out) {
+  // Inert characters are copied; only the stretches between them go through utf8proc, each
+  // with the character before it (a base that a following combining mark may compose with).
+  // Normalization never reaches across an inert character, so the result is the same.
+  size_t copied = 0;     // text[0, copied) is in `out`
+  size_t previous = 0;   // start of the last inert character
+  for (size_t i = 0; i < text.size();) {
+    size_t n = 0;
+    const uint32_t cp = utf8::decode_at(text, i, n);
+    if (cp == utf8::kInvalid || is_inert(cp, form)) {
+      previous = i;
+      i += n;
+      continue;
+    }
+    const size_t start = previous >= copied && previous < i ? previous : i;
+    out.append(text.substr(copied, start - copied));
+    size_t end = i + n;
+    while (end < text.size()) {
+      const uint32_t next = utf8::decode_at(text, end, n);
+      if (next == utf8::kInvalid || is_inert(next, form)) break;
+      end += n;
+    }
+    normalize_run(text.substr(start, end - start), form, out);
+    copied = previous = i = end;
+  }
+  out.append(text.substr(copied));
 }
 
 void lowercase(std::string_view text, std::string& out) {

@@ -35,15 +35,12 @@ UnigramModel::UnigramModel(std::vector<std::pair<std::string, double>> pieces, i
     scores_.push_back(score);
     min_score = std::min(min_score, score);
     max_piece_bytes_ = std::max(max_piece_bytes_, text.size());
-    ids_.insert_or_assign(std::move(text), static_cast<int32_t>(i));  // later duplicates win, as in HF
+    ids_.insert(text, static_cast<int32_t>(i), /*overwrite=*/true);  // later duplicates win, as in HF
   }
   unk_score_ = min_score - kUnknownPenalty;
 }
 
-int32_t UnigramModel::find(std::string_view text) const {
-  const auto it = ids_.find(text);
-  return it == ids_.end() ? -1 : it->second;
-}
+int32_t UnigramModel::find(std::string_view text) const { return ids_.find(text); }
 
 void UnigramModel::encode(std::string_view text, std::vector<int32_t>& out) const {
   if (text.empty()) return;

@@ -7,11 +7,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "tokenizer/pipeline.h"
+#include "tokenizer/string_map.h"
 
 namespace hearth::tok {
 
@@ -25,15 +25,11 @@ class UnigramModel : public Model {
   void encode(std::string_view piece, std::vector<int32_t>& out) const override;
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   int32_t find(std::string_view text) const;
   void emit(std::string_view text, std::vector<int32_t>& out) const;
 
   std::vector<double> scores_;
-  std::unordered_map<std::string, int32_t, Hash, std::equal_to<>> ids_;
+  StringIdMap ids_;
   size_t max_piece_bytes_ = 0;
   double unk_score_ = 0;
   int32_t unk_ = -1;

@@ -9,11 +9,9 @@ WordPieceModel::WordPieceModel(const std::vector<std::pair<std::string, int32_t>
                                const std::string& unk_token, std::string continuing_subword_prefix,
                                size_t max_input_chars_per_word)
     : prefix_(std::move(continuing_subword_prefix)), max_chars_(max_input_chars_per_word) {
-  vocab_.reserve(vocab.size());
-  for (const auto& [text, id] : vocab) vocab_.emplace(text, id);
-  const auto it = vocab_.find(unk_token);
-  if (it == vocab_.end()) fail("the WordPiece unk_token '{}' is not in the vocabulary", unk_token);
-  unk_ = it->second;
+  for (const auto& [text, id] : vocab) vocab_.insert(text, id);
+  unk_ = vocab_.find(unk_token);
+  if (unk_ < 0) fail("the WordPiece unk_token '{}' is not in the vocabulary", unk_token);
 }
 
 void WordPieceModel::encode(std::string_view word, std::vector<int32_t>& out) const {
@@ -43,11 +41,8 @@ void WordPieceModel::encode(std::string_view word, std::vector<int32_t>& out) co
         candidate = prefix_;
         candidate.append(sub);
       }
-      const auto it = vocab_.find(s > 0 ? std::string_view(candidate) : sub);
-      if (it != vocab_.end()) {
-        id = it->second;
-        break;
-      }
+      id = vocab_.find(s > 0 ? std::string_view(candidate) : sub);
+      if (id >= 0) break;
     }
     if (id < 0) {  // some part cannot be covered: the whole word is unknown
       out.resize(first);

@@ -6,11 +6,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "tokenizer/pipeline.h"
+#include "tokenizer/string_map.h"
 
 namespace hearth::tok {
 
@@ -24,11 +24,7 @@ class WordPieceModel : public Model {
   void encode(std::string_view word, std::vector<int32_t>& out) const override;
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, int32_t, Hash, std::equal_to<>> vocab_;
+  StringIdMap vocab_;
   std::string prefix_;
   size_t max_chars_;
   int32_t unk_ = -1;

@@ -1,0 +1,661 @@
+#include "template/value.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+#include "template/pystr.h"
+
+namespace hearth::tmpl {
+
+void throw_error(ErrorKind kind, std::string message) { throw EvalError{kind, std::move(message)}; }
+
+// ---------------------------------------------------------------- destruction
+// A list nested a million levels deep (a loop can build one) would overflow the stack if each
+// level's destructor destroyed the next. Containers hand their children to a worklist that
+// the outermost destructor drains, so destruction depth stays constant.
+
+namespace {
+
+thread_local std::vector<Value>* t_pending = nullptr;
+
+bool holds_container(const Value& v) {
+  switch (v.kind()) {
+    case Kind::List:
+    case Kind::Tuple:
+    case Kind::Iterator:
+    case Kind::Dict:
+    case Kind::Namespace: return true;
+    default: return false;
+  }
+}
+
+void release(Value&& v) {
+  if (!holds_container(v)) return;  // destroyed by the caller, without recursion
+  if (t_pending) {
+    t_pending->push_back(std::move(v));
+    return;
+  }
+  std::vector<Value> pending;
+  pending.push_back(std::move(v));
+  t_pending = &pending;
+  while (!pending.empty()) {
+    Value last = std::move(pending.back());
+    pending.pop_back();
+  }  // `last` dies here; its children land in `pending`
+  t_pending = nullptr;
+}
+
+}  // namespace
+
+ListObject::ListObject(std::vector<Value> v) : items(std::move(v)) {}
+
+ListObject::~ListObject() {
+  for (Value& v : items) release(std::move(v));
+}
+
+DictObject::~DictObject() { clear(); }
+
+void DictObject::clear() {
+  std::vector<Entry> entries = std::move(entries_);
+  entries_.clear();
+  index_.clear();
+  for (Entry& e : entries) {
+    release(std::move(e.first));
+    release(std::move(e.second));
+  }
+}
+
+// ---------------------------------------------------------------- dict
+
+namespace {
+constexpr size_t kIndexThreshold = 16;
+}
+
+std::optional<size_t> DictObject::index_of(const Value& key, size_t hash) const {
+  if (key.is_string()) return index_of(std::string_view(key.text()));
+  if (!index_.empty()) {
+    auto [begin, end] = index_.equal_range(hash);
+    for (auto it = begin; it != end; ++it)
+      if (equals(entries_[it->second].first, key)) return it->second;
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < entries_.size(); ++i)
+    if (equals(entries_[i].first, key)) return i;
+  return std::nullopt;
+}
+
+std::optional<size_t> DictObject::index_of(std::string_view key) const {
+  if (!index_.empty()) {
+    auto [begin, end] = index_.equal_range(std::hash<std::string_view>{}(key));
+    for (auto it = begin; it != end; ++it) {
+      const Value& k = entries_[it->second].first;
+      if (k.is_string() && k.text() == key) return it->second;
+    }
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    const Value& k = entries_[i].first;
+    if (k.is_string() && k.text() == key) return i;
+  }
+  return std::nullopt;
+}
+
+const Value* DictObject::find(const Value& key) const {
+  const auto i = index_of(key, key.is_string() ? 0 : hash_value(key));
+  return i ? &entries_[*i].second : nullptr;
+}
+
+const Value* DictObject::find(std::string_view key) const {
+  const auto i = index_of(key);
+  return i ? &entries_[*i].second : nullptr;
+}
+
+void DictObject::set(Value key, Value value) {
+  const size_t hash = hash_value(key);  // also rejects unhashable keys
+  if (auto i = index_of(key, hash)) {
+    entries_[*i].second = std::move(value);
+    return;
+  }
+  entries_.emplace_back(std::move(key), std::move(value));
+  if (!index_.empty())
+    index_.emplace(hash, entries_.size() - 1);
+  else if (entries_.size() > kIndexThreshold)
+    rebuild_index();
+}
+
+void DictObject::set(std::string_view key, Value value) { set(Value::string(std::string(key)), std::move(value)); }
+
+bool DictObject::erase(const Value& key) {
+  const auto i = index_of(key, hash_value(key));
+  if (!i) return false;
+  Entry removed = std::move(entries_[*i]);
+  entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(*i));
+  index_.clear();
+  if (entries_.size() > kIndexThreshold) rebuild_index();
+  release(std::move(removed.first));
+  release(std::move(removed.second));
+  return true;
+}
+
+void DictObject::rebuild_index() {
+  index_.clear();
+  for (size_t i = 0; i < entries_.size(); ++i) index_.emplace(hash_value(entries_[i].first), i);
+}
+
+// ---------------------------------------------------------------- Value
+
+Value Value::string(std::string s, bool safe) {
+  Value v(Kind::String);
+  v.object_ = std::make_shared<StringObject>(std::move(s));
+  v.safe_ = safe;
+  return v;
+}
+
+Value Value::list(std::vector<Value> items) {
+  return object(Kind::List, std::make_shared<ListObject>(std::move(items)));
+}
+
+Value Value::tuple(std::vector<Value> items) {
+  return object(Kind::Tuple, std::make_shared<ListObject>(std::move(items)));
+}
+
+Value Value::iterator(std::vector<Value> items) {
+  return object(Kind::Iterator, std::make_shared<ListObject>(std::move(items)));
+}
+
+Value Value::dict(std::shared_ptr<DictObject> d) {
+  return object(Kind::Dict, d ? std::move(d) : std::make_shared<DictObject>());
+}
+
+Value Value::namespace_(std::shared_ptr<DictObject> attrs) {
+  return object(Kind::Namespace, attrs ? std::move(attrs) : std::make_shared<DictObject>());
+}
+
+Value Value::callable(std::shared_ptr<Callable> c) { return object(Kind::Callable, std::move(c)); }
+
+Value Value::object(Kind kind, std::shared_ptr<Object> o) {
+  Value v(kind);
+  v.object_ = std::move(o);
+  return v;
+}
+
+Value Value::undefined(std::string message, ErrorKind kind) {
+  Value v(Kind::Undefined);
+  v.object_ = std::make_shared<UndefinedObject>(std::move(message), kind);
+  return v;
+}
+
+const std::string& Value::text() const { return static_cast<const StringObject&>(*object_).text; }
+std::vector<Value>& Value::items() const { return static_cast<ListObject&>(*object_).items; }
+DictObject& Value::dict_object() const { return static_cast<DictObject&>(*object_); }
+Callable& Value::callable_object() const { return static_cast<Callable&>(*object_); }
+
+const UndefinedObject* Value::undefined_info() const {
+  return kind_ == Kind::Undefined ? static_cast<const UndefinedObject*>(object_.get()) : nullptr;
+}
+
+void Value::raise_undefined() const {
+  if (const UndefinedObject* info = undefined_info()) throw_error(info->kind, info->message);
+  throw_error(ErrorKind::Undefined, "value is undefined");
+}
+
+// ---------------------------------------------------------------- Python semantics
+
+std::string type_name(const Value& v) {
+  switch (v.kind()) {
+    case Kind::Undefined: return "Undefined";
+    case Kind::None: return "NoneType";
+    case Kind::Bool: return "bool";
+    case Kind::Int: return "int";
+    case Kind::Float: return "float";
+    case Kind::String: return v.is_safe() ? "Markup" : "str";
+    case Kind::List: return "list";
+    case Kind::Tuple: return "tuple";
+    case Kind::Iterator: return "generator";
+    case Kind::Dict: return "dict";
+    case Kind::Namespace: return "Namespace";
+    case Kind::Callable: return "function";
+    case Kind::Loop: return "LoopContext";
+  }
+  return "object";
+}
+
+bool truthy(const Value& v) {
+  switch (v.kind()) {
+    case Kind::Undefined:
+    case Kind::None: return false;
+    case Kind::Bool:
+    case Kind::Int: return v.as_int() != 0;
+    case Kind::Float: return v.as_double() != 0.0;
+    case Kind::String: return !v.text().empty();
+    case Kind::List:
+    case Kind::Tuple: return !v.items().empty();
+    case Kind::Dict: return !v.dict_object().empty();
+    default: return true;  // generators, namespaces, callables: objects without __len__
+  }
+}
+
+namespace {
+
+void check_depth(int depth) {
+  if (depth > kMaxValueDepth)
+    value_error(fmt::format("value nested more than {} levels deep (or containing itself)", kMaxValueDepth));
+}
+
+// Python compares int with float exactly, not by converting the int to double.
+int compare_numbers(const Value& a, const Value& b) {
+  if (a.is_integral() && b.is_integral()) return a.as_int() < b.as_int() ? -1 : a.as_int() > b.as_int();
+  const double x = a.as_double(), y = b.as_double();
+  if (a.is_integral() != b.is_integral()) {
+    const int64_t i = a.is_integral() ? a.as_int() : b.as_int();
+    const double f = a.is_integral() ? y : x;
+    int sign;  // sign of (i - f)
+    if (std::isnan(f)) return 2;
+    if (f >= 9.2e18 || f <= -9.2e18 || std::isinf(f)) {
+      sign = f > 0 ? -1 : 1;
+    } else {
+      const double fl = std::floor(f);
+      const auto fi = static_cast<int64_t>(fl);
+      if (i != fi) sign = i < fi ? -1 : 1;
+      else sign = f > fl ? -1 : 0;
+    }
+    return a.is_integral() ? sign : -sign;
+  }
+  if (std::isnan(x) || std::isnan(y)) return 2;  // unordered
+  return x < y ? -1 : x > y;
+}
+
+bool equals_at(const Value& a, const Value& b, int depth) {
+  check_depth(depth);
+  if (a.is_number() && b.is_number()) return compare_numbers(a, b) == 0;
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case Kind::Undefined:
+    case Kind::None: return true;
+    case Kind::String: return a.text() == b.text();
+    case Kind::List:
+    case Kind::Tuple: {
+      const auto &x = a.items(), &y = b.items();
+      if (x.size() != y.size()) return false;
+      for (size_t i = 0; i < x.size(); ++i)
+        if (!equals_at(x[i], y[i], depth + 1)) return false;
+      return true;
+    }
+    case Kind::Dict: {
+      const DictObject &x = a.dict_object(), &y = b.dict_object();
+      if (x.size() != y.size()) return false;
+      for (const auto& [key, value] : x.entries()) {
+        const Value* other = y.find(key);
+        if (!other || !equals_at(value, *other, depth + 1)) return false;
+      }
+      return true;
+    }
+    default: return a.identity() == b.identity();
+  }
+}
+
+size_t hash_at(const Value& v, int depth) {
+  check_depth(depth);
+  switch (v.kind()) {
+    case Kind::None: return 0x5bd1e995u;
+    case Kind::Bool:
+    case Kind::Int: return std::hash<int64_t>{}(v.as_int());
+    case Kind::Float: {
+      const double f = v.as_double();
+      if (f == std::floor(f) && std::abs(f) < 9.2e18) return std::hash<int64_t>{}(static_cast<int64_t>(f));
+      return std::hash<double>{}(f);
+    }
+    case Kind::String: return std::hash<std::string_view>{}(v.text());
+    case Kind::Tuple: {
+      size_t h = 0x345678;
+      for (const Value& item : v.items()) h = (h ^ hash_at(item, depth + 1)) * 1000003u;
+      return h;
+    }
+    case Kind::Undefined:
+    case Kind::Namespace:
+    case Kind::Callable:
+    case Kind::Iterator:
+    case Kind::Loop: return std::hash<const void*>{}(v.identity());
+    case Kind::List:
+    case Kind::Dict: break;
+  }
+  type_error(fmt::format("unhashable type: '{}'", type_name(v)));
+}
+
+bool ordered_at(const Value& a, const Value& b, Order op, int depth) {
+  check_depth(depth);
+  if (a.is_undefined()) a.raise_undefined();
+  if (b.is_undefined()) b.raise_undefined();
+  auto result = [op](int cmp) {  // cmp: -1, 0, 1, or 2 for unordered (NaN)
+    if (cmp == 2) return false;
+    switch (op) {
+      case Order::Lt: return cmp < 0;
+      case Order::Le: return cmp <= 0;
+      case Order::Gt: return cmp > 0;
+      case Order::Ge: return cmp >= 0;
+    }
+    return false;
+  };
+  if (a.is_number() && b.is_number()) return result(compare_numbers(a, b));
+  if (a.is_string() && b.is_string()) {
+    const int c = a.text().compare(b.text());
+    return result(c < 0 ? -1 : c > 0);
+  }
+  if (a.kind() == b.kind() && (a.is_list() || a.is_tuple())) {
+    // Python compares the first differing elements with the same operator, else the lengths.
+    const auto &x = a.items(), &y = b.items();
+    for (size_t i = 0; i < x.size() && i < y.size(); ++i)
+      if (!equals_at(x[i], y[i], depth + 1)) return ordered_at(x[i], y[i], op, depth + 1);
+    return result(x.size() < y.size() ? -1 : x.size() > y.size());
+  }
+  static constexpr const char* kSymbols[] = {"<", "<=", ">", ">="};
+  type_error(fmt::format("'{}' not supported between instances of '{}' and '{}'", kSymbols[static_cast<int>(op)],
+                         type_name(a), type_name(b)));
+}
+
+void append_repr(std::string& out, const Value& v, int depth);
+
+void append_items(std::string& out, const std::vector<Value>& items, const char* open, const char* close,
+                  bool tuple, int depth) {
+  out += open;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ", ";
+    append_repr(out, items[i], depth + 1);
+  }
+  if (tuple && items.size() == 1) out += ',';
+  out += close;
+}
+
+void append_dict(std::string& out, const DictObject& d, int depth) {
+  out += '{';
+  bool first = true;
+  for (const auto& [key, value] : d.entries()) {
+    if (!first) out += ", ";
+    first = false;
+    append_repr(out, key, depth + 1);
+    out += ": ";
+    append_repr(out, value, depth + 1);
+  }
+  out += '}';
+}
+
+void append_str_at(std::string& out, const Value& v, int depth) {
+  check_depth(depth);
+  switch (v.kind()) {
+    case Kind::Undefined: return;
+    case Kind::None: out += "None"; return;
+    case Kind::Bool: out += v.as_bool() ? "True" : "False"; return;
+    case Kind::Int: fmt::format_to(std::back_inserter(out), "{}", v.as_int()); return;
+    case Kind::Float: out += py::float_repr(v.as_double()); return;
+    case Kind::String: out += v.text(); return;
+    case Kind::List: append_items(out, v.items(), "[", "]", false, depth); return;
+    case Kind::Tuple: append_items(out, v.items(), "(", ")", true, depth); return;
+    case Kind::Iterator: out += "<generator object>"; return;
+    case Kind::Dict: append_dict(out, v.dict_object(), depth); return;
+    case Kind::Namespace:
+      out += "<Namespace ";
+      append_dict(out, v.dict_object(), depth);
+      out += '>';
+      return;
+    case Kind::Callable: out += v.callable_object().describe(); return;
+    case Kind::Loop: out += "<LoopContext>"; return;
+  }
+}
+
+void append_repr(std::string& out, const Value& v, int depth) {
+  if (v.is_string()) {
+    if (v.is_safe()) out += "Markup(";
+    out += py::repr(v.text());
+    if (v.is_safe()) out += ')';
+  } else if (v.is_undefined()) {
+    out += "Undefined";
+  } else {
+    append_str_at(out, v, depth);
+  }
+}
+
+}  // namespace
+
+bool equals(const Value& a, const Value& b) { return equals_at(a, b, 0); }
+bool ordered(const Value& a, const Value& b, Order op) { return ordered_at(a, b, op, 0); }
+size_t hash_value(const Value& v) { return hash_at(v, 0); }
+
+void append_str(std::string& out, const Value& v) { append_str_at(out, v, 0); }
+
+std::string to_str(const Value& v) {
+  if (v.is_string()) return v.text();
+  std::string out;
+  append_str_at(out, v, 0);
+  return out;
+}
+
+std::string repr(const Value& v) {
+  std::string out;
+  append_repr(out, v, 0);
+  return out;
+}
+
+std::vector<Value> iterate(const Value& v) {
+  switch (v.kind()) {
+    case Kind::Undefined: return {};
+    case Kind::List:
+    case Kind::Tuple: return v.items();
+    case Kind::Iterator: {
+      // A generator runs once: iterating it again finds it exhausted, as in Python.
+      std::vector<Value> items = std::move(v.items());
+      v.items().clear();
+      return items;
+    }
+    case Kind::Dict: {
+      std::vector<Value> keys;
+      keys.reserve(v.dict_object().size());
+      for (const auto& entry : v.dict_object().entries()) keys.push_back(entry.first);
+      return keys;
+    }
+    case Kind::String: {
+      std::vector<Value> chars;
+      const std::string& s = v.text();
+      for (size_t i = 0; i < s.size();) {
+        const size_t start = i;
+        py::next_code_point(s, i);
+        chars.push_back(Value::string(s.substr(start, i - start)));
+      }
+      return chars;
+    }
+    default: type_error(fmt::format("'{}' object is not iterable", type_name(v)));
+  }
+}
+
+int64_t length(const Value& v) {
+  switch (v.kind()) {
+    case Kind::Undefined: return 0;
+    case Kind::String: return static_cast<int64_t>(py::length(v.text()));
+    case Kind::List:
+    case Kind::Tuple: return static_cast<int64_t>(v.items().size());
+    case Kind::Dict: return static_cast<int64_t>(v.dict_object().size());
+    default: type_error(fmt::format("object of type '{}' has no len()", type_name(v)));
+  }
+}
+
+bool contains(const Value& container, const Value& item) {
+  switch (container.kind()) {
+    case Kind::Undefined: return false;
+    case Kind::String:
+      if (!item.is_string())
+        type_error(fmt::format("'in <string>' requires string as left operand, not {}", type_name(item)));
+      return container.text().find(item.text()) != std::string::npos;
+    case Kind::List:
+    case Kind::Tuple:
+    case Kind::Iterator:
+      for (const Value& x : container.items())
+        if (equals(x, item)) return true;
+      return false;
+    case Kind::Dict: return container.dict_object().find(item) != nullptr;
+    default: type_error(fmt::format("argument of type '{}' is not iterable", type_name(container)));
+  }
+}
+
+// ---------------------------------------------------------------- Markup
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&#34;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string markup_text(const Value& v) {
+  if (v.is_string() && v.is_safe()) return v.text();
+  return html_escape(to_str(v));
+}
+
+// ---------------------------------------------------------------- JSON
+
+namespace {
+
+Value from_json_at(const nlohmann::ordered_json& j, int depth) {
+  if (depth > kMaxValueDepth)
+    value_error(fmt::format("input nested more than {} levels deep", kMaxValueDepth));
+  using T = nlohmann::ordered_json::value_t;
+  switch (j.type()) {
+    case T::null: return Value::none();
+    case T::boolean: return Value::boolean(j.get<bool>());
+    case T::number_integer: return Value::integer(j.get<int64_t>());
+    case T::number_unsigned: {
+      const auto u = j.get<uint64_t>();
+      if (u <= static_cast<uint64_t>(INT64_MAX)) return Value::integer(static_cast<int64_t>(u));
+      return Value::floating(static_cast<double>(u));
+    }
+    case T::number_float: return Value::floating(j.get<double>());
+    case T::string: {
+      const auto& s = j.get_ref<const std::string&>();
+      if (!py::is_valid_utf8(s)) value_error("an input string is not valid UTF-8");
+      return Value::string(s);
+    }
+    case T::array: {
+      std::vector<Value> items;
+      items.reserve(j.size());
+      for (const auto& x : j) items.push_back(from_json_at(x, depth + 1));
+      return Value::list(std::move(items));
+    }
+    case T::object: {
+      auto d = std::make_shared<DictObject>();
+      for (const auto& [key, x] : j.items()) {
+        if (!py::is_valid_utf8(key)) value_error("an input key is not valid UTF-8");
+        d->set(key, from_json_at(x, depth + 1));
+      }
+      return Value::dict(std::move(d));
+    }
+    default: value_error("binary JSON values cannot be template inputs");
+  }
+}
+
+void append_json_number(std::string& out, const Value& v) {
+  if (v.is_bool()) {
+    out += v.as_bool() ? "true" : "false";
+  } else if (v.is_int()) {
+    fmt::format_to(std::back_inserter(out), "{}", v.as_int());
+  } else {
+    const double f = v.as_double();
+    if (std::isnan(f)) out += "NaN";
+    else if (std::isinf(f)) out += f > 0 ? "Infinity" : "-Infinity";
+    else out += py::float_repr(f);
+  }
+}
+
+std::string json_key(const Value& key) {
+  if (key.is_string()) return key.text();
+  if (key.is_none()) return "null";
+  if (key.is_number()) {
+    std::string s;
+    append_json_number(s, key);
+    return s;
+  }
+  type_error(fmt::format("keys must be str, int, float, bool or None, not {}", type_name(key)));
+}
+
+void dump_at(std::string& out, const Value& v, const JsonStyle& style, int depth) {
+  if (depth > kMaxValueDepth) value_error("Circular reference detected");
+  auto newline = [&](int level) {
+    out += '\n';
+    for (int i = 0; i < level; ++i) out += *style.indent;
+  };
+  switch (v.kind()) {
+    case Kind::None: out += "null"; return;
+    case Kind::Bool:
+    case Kind::Int:
+    case Kind::Float: append_json_number(out, v); return;
+    case Kind::String: py::append_json_string(out, v.text(), style.ensure_ascii); return;
+    case Kind::List:
+    case Kind::Tuple: {
+      const auto& items = v.items();
+      if (items.empty()) {
+        out += "[]";
+        return;
+      }
+      out += '[';
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (i) out += style.item_separator;
+        if (style.indent) newline(depth + 1);
+        dump_at(out, items[i], style, depth + 1);
+      }
+      if (style.indent) newline(depth);
+      out += ']';
+      return;
+    }
+    case Kind::Dict: {
+      const DictObject& d = v.dict_object();
+      if (d.empty()) {
+        out += "{}";
+        return;
+      }
+      std::vector<std::pair<std::string, const Value*>> entries;
+      entries.reserve(d.size());
+      if (style.sort_keys) {
+        std::vector<const DictObject::Entry*> sorted;
+        for (const auto& e : d.entries()) sorted.push_back(&e);
+        std::stable_sort(sorted.begin(), sorted.end(),
+                         [](const auto* a, const auto* b) { return less_than(a->first, b->first); });
+        for (const auto* e : sorted) entries.emplace_back(json_key(e->first), &e->second);
+      } else {
+        for (const auto& e : d.entries()) entries.emplace_back(json_key(e.first), &e.second);
+      }
+      out += '{';
+      for (size_t i = 0; i < entries.size(); ++i) {
+        if (i) out += style.item_separator;
+        if (style.indent) newline(depth + 1);
+        py::append_json_string(out, entries[i].first, style.ensure_ascii);
+        out += style.key_separator;
+        dump_at(out, *entries[i].second, style, depth + 1);
+      }
+      if (style.indent) newline(depth);
+      out += '}';
+      return;
+    }
+    default: type_error(fmt::format("Object of type {} is not JSON serializable", type_name(v)));
+  }
+}
+
+}  // namespace
+
+Value from_json(const nlohmann::ordered_json& j) { return from_json_at(j, 0); }
+
+std::string json_dumps(const Value& v, const JsonStyle& style) {
+  std::string out;
+  dump_at(out, v, style, 0);
+  return out;
+}
+
+}  // namespace hearth::tmpl
