@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,12 +26,14 @@
 #include "engine/model_loader.h"
 #include "server/prompt_builder.h"
 #include "server/server.h"
+#include "template/chat_template.h"
+#include "tokenizer/tokenizer.h"
 
 namespace hearth::cli {
 namespace {
 
 struct ServeOptions {
-  std::string model, tokenizer, alias, api_key_file;
+  std::string model, tokenizer, alias, api_key_file, chat_template;
   server::ServerConfig http;
   engine::EngineConfig engine;
   int64_t ctx = 0;         // 0: the model's, at most 4096
@@ -59,6 +62,34 @@ std::string model_id_of(const std::string& path) {
   return p.extension() == ".gguf" ? p.stem().string() : p.filename().string();
 }
 
+std::string read_file(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{} {}: cannot read it", what, path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Chat messages -> tokens: --template FILE, else the model's own template (GGUF
+// tokenizer.chat_template or tokenizer_config.json), else ChatML.
+std::unique_ptr<server::PromptBuilder> make_prompt_builder(const tok::Tokenizer& tokenizer,
+                                                           const std::string& template_path) {
+  std::string source = template_path.empty() ? tokenizer.chat_template()
+                                             : read_file(template_path, "--template");
+  if (source.empty()) {
+    std::fprintf(stderr, "hearth serve: the model has no chat template; chat uses ChatML (pass --template FILE)\n");
+    return std::make_unique<server::ChatMlPromptBuilder>(tokenizer);
+  }
+  auto piece = [&](int32_t id) { return id >= 0 ? tokenizer.token_piece(id) : std::string(); };
+  try {
+    return std::make_unique<server::TemplatePromptBuilder>(
+        tmpl::ChatTemplate::from_source(std::move(source), piece(tokenizer.bos()), piece(tokenizer.eos())),
+        tokenizer);
+  } catch (const std::exception& e) {
+    fail("chat template {}: {}", template_path.empty() ? "of the model" : template_path, e.what());
+  }
+}
+
 // Everything that exists once the model is loaded; destroyed after the server has stopped.
 struct Loaded {
   LoadedModel model;
@@ -78,7 +109,7 @@ std::unique_ptr<Loaded> load(const ServeOptions& o, server::Server& srv) {
   ec.kv_cache_tokens = o.kv_tokens > 0 ? o.kv_tokens : std::max<int64_t>(16384, ec.n_ctx_per_sequence);
   l->engine = std::make_unique<engine::Engine>(*l->model.model, *l->model.tokenizer, ec);
   l->backend = std::make_unique<server::EngineBackend>(*l->engine);
-  l->builder = std::make_unique<server::ChatMlPromptBuilder>(*l->model.tokenizer);
+  l->builder = make_prompt_builder(*l->model.tokenizer, o.chat_template);
 
   server::ModelInfo info;
   info.id = o.alias.empty() ? model_id_of(l->model.path) : o.alias;
@@ -146,6 +177,8 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("-m,--model", o->model, "A .gguf file, a Hugging Face folder, or a model id in the HF cache")
       ->required();
   cmd->add_option("--tokenizer", o->tokenizer, "Take the vocabulary from this GGUF file");
+  cmd->add_option("--template", o->chat_template,
+                  "Jinja chat template file (default: the model's own; ChatML if it has none)");
   cmd->add_option("--alias", o->alias, "The model's name in the API (default: the file name)");
   cmd->add_option("--host", o->http.host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", o->http.port, "Port to listen on (0: any free one)")->capture_default_str();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "server/reasoning.h"
+#include "template/chat_template.h"
 
 namespace hearth::tok {
 class Tokenizer;
@@ -51,6 +52,28 @@ class ChatMlPromptBuilder : public PromptBuilder {
 
  private:
   const tok::Tokenizer& tokenizer_;
+};
+
+// A Hugging Face chat template (Jinja, e.g. from --template FILE) rendered with
+// add_generation_prompt, tools and chat_template_kwargs, then tokenized without adding BOS
+// (the template writes it) and with special tokens parsed. Templates that mention
+// "<think>" and "</think>" have a reasoning section; the prompt is "open" when the rendered
+// generation prompt ends in "<think>".
+class TemplatePromptBuilder : public PromptBuilder {
+ public:
+  TemplatePromptBuilder(tmpl::ChatTemplate chat_template, const tok::Tokenizer& tokenizer);
+  ChatPrompt chat(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools,
+                  const nlohmann::ordered_json& template_kwargs) const override;
+  std::vector<int32_t> completion(const std::string& prompt) const override;
+
+  // The text chat() tokenizes.
+  std::string render(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools,
+                     const nlohmann::ordered_json& template_kwargs) const;
+
+ private:
+  tmpl::ChatTemplate template_;
+  const tok::Tokenizer& tokenizer_;
+  std::optional<ReasoningMarkers> reasoning_;
 };
 
 }  // namespace hearth::server

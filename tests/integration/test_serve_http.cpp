@@ -329,3 +329,67 @@ TEST(ServeHttpAlone, SecondTurnOfAConversationReusesTheCachedPrefix) {
   EXPECT_EQ(cached % 16, 0);
   EXPECT_EQ(s.metric("hearth_prompt_tokens_cached_total") - cached_before, cached);
 }
+
+TEST(ServeHttpAlone, ChatThroughTheZephyrTemplate) {
+  const std::string templates = std::string(HEARTH_TESTDATA) + "/templates/";
+  ServeProcess s("-t 1 --template " + templates + "HuggingFaceH4-zephyr-7b-beta.jinja");
+  ASSERT_TRUE(s.ready()) << s.log();
+  // A case rendered by Python jinja2 (chat_template_expected/): the chat prompt must be exactly
+  // that text's tokens (the template writes no BOS; completions adds one).
+  const Json cases = Json::parse(hearth::test::slurp(std::string(HEARTH_TESTDATA) +
+                                                     "/chat_template_expected/HuggingFaceH4-zephyr-7b-beta.json"))["cases"];
+  Json expected;
+  for (const Json& c : cases)
+    if (c["name"] == "system_user_gen") expected = c;
+  ASSERT_FALSE(expected.is_null());
+  const Json messages = expected["inputs"]["messages"];
+  const std::string rendered = expected["result"]["output"];
+
+  const std::string chat_url = "'" + s.url("/v1/chat/completions") + "'";
+  const Json request = {{"messages", messages}, {"max_tokens", 30}, {"temperature", 0}};
+  const CurlResult whole = curl(chat_url, request.dump());
+  ASSERT_EQ(whole.status, 200) << whole.body;
+  const Json j = Json::parse(whole.body);
+  const CurlResult as_text = curl("'" + s.url("/v1/completions") + "'",
+                                  Json{{"prompt", rendered}, {"max_tokens", 1}}.dump());
+  ASSERT_EQ(as_text.status, 200) << as_text.body;
+  EXPECT_EQ(j["usage"]["prompt_tokens"].get<int>() + 1, Json::parse(as_text.body)["usage"]["prompt_tokens"].get<int>());
+  EXPECT_EQ(j["choices"][0]["message"]["role"], "assistant");
+  EXPECT_FALSE(j["choices"][0]["message"].contains("reasoning_content"));
+
+  Json streaming = request;
+  streaming["stream"] = true;
+  const CurlResult streamed = curl("-N " + chat_url, streaming.dump());
+  bool done = false;
+  const auto events = sse_events(streamed.body, &done);
+  EXPECT_TRUE(done);
+  EXPECT_EQ(streamed_text(events), j["choices"][0]["message"]["content"]);
+}
+
+TEST(ServeHttpAlone, ReasoningTemplateAndTemplateErrors) {
+  const std::string templates = std::string(HEARTH_TESTDATA) + "/templates/";
+  {
+    // DeepSeek-R1's generation prompt opens "<think>": what the model writes before "</think>"
+    // is reasoning_content (stories260K never closes it, so all of it is).
+    ServeProcess s("-t 1 --template " + templates + "deepseek-ai-DeepSeek-R1-Distill-Llama-8B.jinja");
+    ASSERT_TRUE(s.ready()) << s.log();
+    const CurlResult r = curl("'" + s.url("/v1/chat/completions") + "'",
+                              R"({"messages":[{"role":"user","content":"Hi"}],"max_tokens":20,"temperature":0})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const Json m = Json::parse(r.body)["choices"][0]["message"];
+    EXPECT_FALSE(m["reasoning_content"].get<std::string>().empty()) << m;
+    EXPECT_EQ(m["content"], "") << m;
+  }
+  {
+    ServeProcess s("-t 1 --template " + templates + "mistralai-Mistral-Nemo-Instruct-2407.jinja");
+    ASSERT_TRUE(s.ready()) << s.log();
+    const CurlResult r = curl("'" + s.url("/v1/chat/completions") + "'",
+                              R"({"messages":[{"role":"user","content":"a"},{"role":"user","content":"b"}]})");
+    expect_error_shape(r, 400, "", "messages");
+    EXPECT_NE(r.body.find("alternate"), std::string::npos) << r.body;
+  }
+  const auto bad = hearth::test::run_command(hearth::test::kHearth + " serve -m " + hearth::test::kStories +
+                                             " --port 0 --template /nonexistent.jinja");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("--template /nonexistent.jinja: cannot read it"), std::string::npos) << bad.err;
+}

@@ -53,14 +53,14 @@ std::string* ServeNode::install_error_ = nullptr;
 }  // namespace
 
 TEST_F(ServeNode, OfficialOpenAiPackage) {
-  ServeProcess s("--api-key test-key -t 1");
+  ServeProcess s("--api-key test-key -t 1 --template " + std::string(HEARTH_TESTDATA) + "/templates/HuggingFaceH4-zephyr-7b-beta.jinja");
   ASSERT_TRUE(s.ready()) << s.log();
   expect_script_passes("openai_client.cjs",
                        s.url() + " " + std::string(HEARTH_TESTDATA) + "/models/stories260K.greedy_bos.json");
 }
 
 TEST_F(ServeNode, WebSocketStreamsAndCancels) {
-  ServeProcess s("--api-key test-key -t 1");
+  ServeProcess s("--api-key test-key -t 1 --template " + std::string(HEARTH_TESTDATA) + "/templates/HuggingFaceH4-zephyr-7b-beta.jinja");
   ASSERT_TRUE(s.ready()) << s.log();
   expect_script_passes("websocket.cjs", s.url());
 }
