@@ -24,8 +24,11 @@ std::string install_node_packages() {
   if (fs::exists(kDeps / "node_modules/openai/package.json") && fs::exists(kDeps / "node_modules/ws/package.json"))
     return "";
   fs::create_directories(kDeps);
-  const auto r = run_command("flock " + (kDeps / ".lock").string() + " npm install --prefix " + kDeps.string() +
-                             " --no-audit --no-fund --loglevel=error --save-exact " + kPackages);
+  // Checked again under the lock: another test process may have installed them meanwhile.
+  const std::string ws = (kDeps / "node_modules/ws/package.json").string();
+  const auto r = run_command("flock " + (kDeps / ".lock").string() + " sh -c 'test -f " + ws +
+                             " || npm install --prefix " + kDeps.string() +
+                             " --no-audit --no-fund --loglevel=error --save-exact " + kPackages + "'");
   if (r.status != 0)
     return "npm install " + std::string(kPackages) + " into " + kDeps.string() + " failed (needs node >= 18, " +
            "npm and the npm registry): " + r.err;
