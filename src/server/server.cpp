@@ -36,6 +36,19 @@ struct Server::Impl {
     });
   }
 
+  // An exception escaping a handler ends only that connection (its handlers are gone, so it
+  // closes); the thread goes back to serving the others.
+  void run_io() {
+    for (;;) {
+      try {
+        ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "hearth serve: a connection failed: {}\n", e.what());
+      }
+    }
+  }
+
   ServerContext ctx;
   net::io_context ioc;
   tcp::acceptor acceptor;
@@ -65,7 +78,7 @@ void Server::start() {
          ec.message());
   impl_->accept();
   const int n = std::max(1, c.http_threads);
-  for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->run_io(); });
   impl_->started = true;
 }
 
