@@ -8,5 +8,7 @@ void add_run_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
+void add_chat_command(CLI::App& app);
+void add_text_commands(CLI::App& app);
 
 }  // namespace hearth::cli
