@@ -8,5 +8,6 @@ void add_run_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
+void add_fit_command(CLI::App& app);
 
 }  // namespace hearth::cli
