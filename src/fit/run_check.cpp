@@ -40,6 +40,9 @@ std::string format_bytes(uint64_t bytes) {
 RunDecision plan_local_run(const std::string& model_spec, int64_t requested_context, int64_t batch,
                            const Machine& machine) {
   const ModelShape model = shape_from_local(model_spec);
+  if (requested_context > kMaxPlanContext)
+    fail("a {}-token context is beyond anything hearth can allocate (at most {}); {} was trained "
+         "for {}", requested_context, kMaxPlanContext, model.id, model.config.max_context);
   RunShape run;
   run.batch = std::max<int64_t>(1, batch);
   const int64_t wanted =
@@ -54,7 +57,7 @@ RunDecision plan_local_run(const std::string& model_spec, int64_t requested_cont
   }
   if (plan.verdict == Verdict::None)
     fail("{} needs {} of RAM for a {}-token context ({}) but this machine has {} available; {}",
-         model.name, format_bytes(plan.bytes_cpu), run.context, breakdown(plan),
+         model.id, format_bytes(plan.bytes_cpu), run.context, breakdown(plan),
          format_bytes(machine.ram_usable_bytes), advice(model, plan, run, machine));
   return {run.context, plan};
 }
