@@ -87,6 +87,15 @@ uint64_t mapped_bytes_of(const std::string& path) {
   return total;
 }
 
+// VmRSS of this process.
+uint64_t resident_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  return 0;
+}
+
 struct Measured {
   int64_t heap = 0;      // live heap bytes the engine added
   uint64_t mapped = 0;   // bytes of the model's files mapped
@@ -148,6 +157,34 @@ TEST(FitAllocations, Stories260kHfFolder) {
 TEST(FitAllocations, Stories260kShortPromptLongContext) {
   // A prompt shorter than the batch: the plan assumes a full batch, so it may only be above.
   expect_within_3_percent(kStories, 2048, 256);
+}
+
+// Large models take a minute to write, so this case runs on request: HEARTH_FIT_MODEL names a
+// model (e.g. `hearth synth --shape tinyllama-1.1b --type Q4_0 ...`). Besides the counted
+// allocations, the process's resident memory must grow by the plan too, since running the
+// prompt touches every weight page and every buffer. Run it alone (--gtest_filter), so no
+// earlier test has left freed heap behind for this one to reuse unseen.
+TEST(FitAllocations, ModelNamedByHearthFitModel) {
+  const char* path = std::getenv("HEARTH_FIT_MODEL");
+  if (path == nullptr || *path == '\0')
+    GTEST_SKIP() << "set HEARTH_FIT_MODEL to a model file to measure it";
+  const fit::Plan plan = plan_run(path, 2048, 511);
+  uint64_t rss_grown = 0;
+  std::thread([&] {
+    ThreadPool pool(kThreads);
+    const uint64_t before = resident_bytes();
+    auto model = load_model(path);
+    Generator gen(*model, nullptr, pool, 2048);
+    std::vector<int32_t> prompt(511, 1);
+    GenerateOptions options;
+    options.n_predict = 0;
+    options.n_batch = 511;
+    gen.generate(prompt, options);
+    rss_grown = resident_bytes() - before;
+  }).join();
+  EXPECT_NEAR(static_cast<double>(plan.engine) / static_cast<double>(rss_grown), 1.0, 0.03)
+      << "planned " << plan.engine << ", resident memory grew by " << rss_grown;
+  expect_within_3_percent(path, 2048, 511);
 }
 
 class FitAllocationsSynth : public ::testing::TestWithParam<DType> {};
