@@ -2,8 +2,8 @@
 // describes) can host, and how to split the ones that barely fit between GPU and CPU.
 #include <cmath>
 #include <cstdio>
-#include <stdexcept>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -116,11 +116,49 @@ fit::ModelShape resolve_model(const std::string& spec) {
   }
 }
 
+// --json: every plan, for programs to filter.
+void print_json(const fit::Machine& machine, const std::vector<fit::Plan>& plans) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& p : plans) list.push_back(fit::to_json(p));
+  const nlohmann::json out{{"hardware", fit::to_json(machine)}, {"plans", list}};
+  std::printf("%s\n", out.dump(2).c_str());
+}
+
 void list_gpus() {
   std::printf("%-22s %-8s %-12s %8s %10s\n", "GPU", "vendor", "kind", "memory", "bandwidth");
   for (const auto& g : fit::gpu_table())
     std::printf("%-22s %-8s %-12s %5.0f GiB %6.0f GB/s\n", g.name.c_str(), g.vendor.c_str(),
                 g.kind.c_str(), g.memory_gib, g.bandwidth_gbs);
+}
+
+// One model: as stored (a local file) and at each weight type.
+std::vector<fit::Plan> plan_one(const fit::ModelShape& model, const FitSettings& settings,
+                                const std::vector<DType>& types, bool with_stored,
+                                const fit::Machine& machine) {
+  std::vector<fit::Plan> plans;
+  const fit::RunShape run = run_shape(settings, model.config);
+  if (model.local && with_stored) plans.push_back(fit::plan_model(model, std::nullopt, run, machine));
+  for (DType t : types) plans.push_back(fit::plan_model(model, t, run, machine));
+  return plans;
+}
+
+// The catalog: one row per model, every row (fitting or not) when `all`.
+std::vector<FitRow> plan_catalog(const FitSettings& settings, const std::vector<DType>& types,
+                                 const fit::Machine& machine, bool all, size_t& hidden) {
+  std::vector<FitRow> rows;
+  hidden = 0;
+  for (const auto& m : fit::catalog()) {
+    const fit::ModelShape shape = fit::shape_from_catalog(m);
+    FitRow row{m.id, m.params_b, settings.ctx.value_or(kDefaultFitContext),
+               plan_one(shape, settings, types, false, machine)};
+    bool fits = false;
+    for (const auto& p : row.plans) fits |= p.verdict != fit::Verdict::None;
+    if (fits || all)
+      rows.push_back(std::move(row));
+    else
+      ++hidden;
+  }
+  return rows;
 }
 
 void fit_command(const FitOptions& o) {
@@ -132,45 +170,23 @@ void fit_command(const FitOptions& o) {
   if (!o.model.empty()) one = resolve_model(o.model);
   const fit::Machine machine = fit::describe_machine(settings.machine);
 
-  nlohmann::json plans_json = nlohmann::json::array();
   if (one) {
-    std::vector<fit::Plan> plans;
-    const fit::RunShape run = run_shape(settings, one->config);
-    if (one->local && o.type.empty()) plans.push_back(fit::plan_model(*one, std::nullopt, run, machine));
-    for (DType t : types) plans.push_back(fit::plan_model(*one, t, run, machine));
-    if (o.json) {
-      for (const auto& p : plans) plans_json.push_back(fit::to_json(p));
-    } else {
-      print_machine(machine);
-      print_fit_detail(*one, plans);
-    }
-  } else {
-    std::vector<FitRow> rows;
-    size_t hidden = 0;
-    for (const auto& m : fit::catalog()) {
-      const fit::ModelShape shape = fit::shape_from_catalog(m);
-      const fit::RunShape run = run_shape(settings, shape.config);
-      FitRow row{m.id, m.params_b, settings.ctx.value_or(kDefaultFitContext), {}};
-      bool fits = false;
-      for (DType t : types) {
-        row.plans.push_back(fit::plan_model(shape, t, run, machine));
-        fits |= row.plans.back().verdict != fit::Verdict::None;
-        if (o.json) plans_json.push_back(fit::to_json(row.plans.back()));
-      }
-      if (fits || o.all) rows.push_back(std::move(row));
-      else ++hidden;
-    }
-    if (!o.json) {
-      std::vector<std::string> headings;
-      for (DType t : types) headings.push_back(dtype_name(t));
-      print_machine(machine);
-      print_fit_table(rows, headings, hidden);
-    }
+    const auto plans = plan_one(*one, settings, types, o.type.empty(), machine);
+    if (o.json) return print_json(machine, plans);
+    print_machine(machine);
+    return print_fit_detail(*one, plans);
   }
+  size_t hidden = 0;
+  const auto rows = plan_catalog(settings, types, machine, o.all || o.json, hidden);
   if (o.json) {
-    const nlohmann::json out{{"hardware", fit::to_json(machine)}, {"plans", plans_json}};
-    std::printf("%s\n", out.dump(2).c_str());
+    std::vector<fit::Plan> plans;
+    for (const auto& r : rows) plans.insert(plans.end(), r.plans.begin(), r.plans.end());
+    return print_json(machine, plans);
   }
+  std::vector<std::string> headings;
+  for (DType t : types) headings.push_back(dtype_name(t));
+  print_machine(machine);
+  print_fit_table(rows, headings, hidden);
 }
 
 }  // namespace
