@@ -26,6 +26,7 @@ DType held_type(const WeightTensor& t, std::optional<DType> type) {
 
 uint64_t tensor_bytes(const WeightTensor& t, std::optional<DType> type) {
   if (!type) return t.stored_bytes;
+  if (t.shape.back() == 0) return 0;  // an empty tensor (a malformed file may hold one)
   const DType held = held_type(t, type);
   return static_cast<uint64_t>(dtype_row_bytes(held, t.shape.back())) *
          static_cast<uint64_t>(numel(t.shape) / t.shape.back());
