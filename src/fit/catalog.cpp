@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "fit/embedded_data.h"
+#include "fit/model_shape.h"
 #include "fit/names.h"
 
 namespace hearth::fit {
@@ -104,6 +105,7 @@ CatalogModel parse_model(const Entry& e) {
   m.extras.qk_norm = e.flag("qk_norm");
   m.extras.norms_per_layer = e.count("norms_per_layer", 2);
   if (m.extras.norms_per_layer < 2) e.invalid("\"norms_per_layer\" must be at least 2");
+  if (c.n_layers > kMaxPlanLayers) e.invalid("\"layers\" is implausibly large");
   if ((m.extras.n_experts == 0) != (m.extras.n_active_experts == 0) ||
       m.extras.n_active_experts > m.extras.n_experts)
     e.invalid("\"experts\" and \"active_experts\" go together, active <= experts");

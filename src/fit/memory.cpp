@@ -80,6 +80,14 @@ RunBytes run_bytes(const ModelShape& m, std::optional<DType> type, const RunShap
     fail("a context of {} tokens x {} sequences is beyond what can be planned (at most {} x {})",
          run.context, run.parallel, kMaxPlanContext, kMaxPlanParallel);
   const ModelConfig& c = m.config;
+  // Every other term is smaller than the KV cache or the weights; keep the byte counts far
+  // from overflowing.
+  const double kv_estimate = 2.0 * static_cast<double>(c.n_layers) * static_cast<double>(c.kv_dim()) *
+                             static_cast<double>(run.context) * static_cast<double>(run.parallel) *
+                             static_cast<double>(run.kv_element_bytes);
+  if (kv_estimate > 1e18)
+    fail("a KV cache of {:.3g} bytes ({} tokens x {} sequences) is beyond what can be planned",
+         kv_estimate, run.context, run.parallel);
   RunBytes r;
   // One sequence's cache per parallel sequence (the serving engine pools them; the same
   // positions in total).

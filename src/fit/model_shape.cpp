@@ -117,6 +117,14 @@ ModelShape shape_from_local(const std::string& spec) {
     s.parsed_bytes = parsed_bytes(*st);
     weights = hf_weights(std::move(st), loc.path);
   }
+  const ModelConfig& c = s.config;
+  if (c.n_layers > kMaxPlanLayers)
+    fail_format("{}: {} layers is not a plausible model (at most {})", loc.path, c.n_layers,
+                kMaxPlanLayers);
+  for (int64_t width : {c.dim, c.ffn_dim, c.n_vocab, c.q_dim(), c.kv_dim()})
+    if (width > kMaxPlanWidth)
+      fail_format("{}: a width of {} is not a plausible model (at most {})", loc.path, width,
+                  kMaxPlanWidth);
   s.name = s.config.name.empty() ? std::filesystem::path(loc.path).filename().string()
                                  : s.config.name;
   for (const auto& [name, t] : weights->all()) {

@@ -12,6 +12,12 @@
 
 namespace hearth::fit {
 
+// More blocks than any real model has (the largest have about 130); a file claiming more is
+// refused rather than planned.
+inline constexpr int64_t kMaxPlanLayers = 4096;
+// Likewise for hidden, FFN, vocabulary and attention widths (the largest are about 2^18).
+inline constexpr int64_t kMaxPlanWidth = int64_t{1} << 24;
+
 struct WeightTensor {
   std::string name;             // GGUF name: "blk.3.attn_q.weight"
   std::vector<int64_t> shape;   // outermost first
