@@ -16,5 +16,8 @@ add_library(hearth_deps INTERFACE)
 target_link_libraries(hearth_deps INTERFACE Threads::Threads nlohmann_json::nlohmann_json fmt::fmt
                       ZLIB::ZLIB PkgConfig::PCRE2 PkgConfig::UTF8PROC Boost::headers)
 
+# `hearth chat`: line editing and history (libedit's readline interface).
+pkg_check_modules(LIBEDIT REQUIRED IMPORTED_TARGET libedit)
+
 add_library(hearth_app_deps INTERFACE)
-target_link_libraries(hearth_app_deps INTERFACE CLI11::CLI11)
+target_link_libraries(hearth_app_deps INTERFACE CLI11::CLI11 PkgConfig::LIBEDIT)

@@ -7,21 +7,51 @@
 #include "commands.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "engine/chat.h"
 #include "engine/generator.h"
 #include "engine/model_loader.h"
+#include "fit/fit_json.h"
+#include "fit/run_check.h"
 
 namespace hearth::cli {
 namespace {
 
 struct RunOptions {
   std::string model, prompt, prompt_ids, tokenizer;
+  bool chat = false;               // one turn through the model's chat template
+  std::string system, template_file;
   int64_t n_predict = 256;
   int64_t ctx = 0;
   int64_t batch = 512;
   int threads = 0;
   bool json = false;
+  std::string gpu_layers = "auto";
+  bool gpu_layers_given = false;
   sampling::Params sampling;
 };
+
+// --gpu-layers: "auto" (the planner's split) or a layer count. hearth has no GPU backend yet,
+// so every layer runs on the CPU; asking for GPU layers says so instead of failing.
+void report_gpu_layers(const RunOptions& o) {
+  if (o.gpu_layers == "auto") {
+    if (o.gpu_layers_given)
+      std::fprintf(stderr, "note: --gpu-layers auto: hearth has no GPU backend yet, so the model "
+                           "runs on the CPU\n");
+    return;
+  }
+  size_t used = 0;
+  long long n = -1;
+  try {
+    n = std::stoll(o.gpu_layers, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != o.gpu_layers.size() || n < 0)
+    fail("--gpu-layers {}: give auto or a number of layers (0 or more)", o.gpu_layers);
+  if (n > 0)
+    std::fprintf(stderr, "note: --gpu-layers %lld: hearth has no GPU backend yet, so all layers "
+                         "run on the CPU\n", n);
+}
 
 std::vector<int32_t> parse_ids(const std::string& text) {
   std::vector<int32_t> ids;
@@ -44,9 +74,51 @@ std::vector<int32_t> parse_ids(const std::string& text) {
   return ids;
 }
 
+// One user turn through the chat template; the answer is a structured message.
+void run_chat(const RunOptions& o, LoadedModel& lm, ThreadPool& pool, int64_t n_ctx) {
+  if (!lm.tokenizer)
+    fail("no tokenizer for this model: {}. Pass --tokenizer", lm.tokenizer_note);
+  if (!o.prompt_ids.empty()) fail("--chat takes the message as text (-p), not --prompt-ids");
+  const tmpl::ChatTemplate chat_template = load_chat_template(lm, o.template_file);
+  Generator gen(*lm.model, lm.tokenizer.get(), pool, n_ctx);
+  GenerateOptions go;
+  go.n_predict = o.n_predict;
+  go.n_batch = o.batch;
+  go.sampling = o.sampling;
+  ChatSession session(gen, *lm.tokenizer, chat_template, go);
+  if (!o.system.empty()) session.set_system(o.system);
+  const ChatMessage m = session.send(o.prompt, [&](const std::string& text) {
+    if (!o.json) {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fflush(stdout);
+    }
+  });
+  if (o.json) {
+    nlohmann::ordered_json j{{"message", m.to_json()}, {"finish_reason", m.finish_reason}};
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    std::printf("\n");
+  }
+}
+
 void run(const RunOptions& o) {
+  if (o.ctx < 0) fail("-c {}: give a positive context size (or leave it out)", o.ctx);
+  report_gpu_layers(o);
+  // Plan before loading: a model and context this machine cannot hold are refused here, with
+  // the plan's numbers, not by the kernel's OOM killer halfway through.
+  const fit::RunDecision plan =
+      fit::plan_local_run(o.model, o.ctx, o.batch, fit::this_machine_cpu_only());
   LoadedModel lm = load_model_and_tokenizer(o.model, o.tokenizer);
   const ModelConfig& c = lm.model->config();
+  const int64_t n_ctx = plan.context;
+  if (o.ctx == 0 && n_ctx < std::min(c.max_context, fit::kDefaultRunContext))
+    std::fprintf(stderr, "note: using a %lld-token context, the most that fits in RAM\n",
+                 static_cast<long long>(n_ctx));
+  if (n_ctx > c.max_context)
+    std::fprintf(stderr, "warning: -c %lld exceeds the model's trained context %lld\n",
+                 static_cast<long long>(n_ctx), static_cast<long long>(c.max_context));
+  ThreadPool pool(o.threads);
+  if (o.chat) return run_chat(o, lm, pool, n_ctx);
   std::vector<int32_t> prompt;
   if (!o.prompt_ids.empty()) {
     prompt = parse_ids(o.prompt_ids);
@@ -60,11 +132,6 @@ void run(const RunOptions& o) {
     if (id < 0 || id >= c.n_vocab)
       fail("prompt token id {} is outside the vocabulary (0..{})", id, c.n_vocab - 1);
 
-  const int64_t n_ctx = o.ctx > 0 ? o.ctx : std::min<int64_t>(c.max_context, 4096);
-  if (n_ctx > c.max_context)
-    std::fprintf(stderr, "warning: -c %lld exceeds the model's trained context %lld\n",
-                 static_cast<long long>(n_ctx), static_cast<long long>(c.max_context));
-  ThreadPool pool(o.threads);
   Generator gen(*lm.model, lm.tokenizer.get(), pool, n_ctx);
   GenerateOptions go;
   go.n_predict = o.n_predict;
@@ -90,6 +157,7 @@ void run(const RunOptions& o) {
     j["text"] = r.text;
     j["stop_reason"] = stop_reason_name(r.stop);
     j["threads"] = pool.size();
+    j["plan"] = fit::to_json(plan.plan);
     j["timings"] = {{"load_s", lm.load_seconds},
                     {"prompt_tokens", prompt.size()},
                     {"prompt_s", r.prompt_seconds},
@@ -117,7 +185,11 @@ void add_run_command(CLI::App& app) {
       ->required();
   cmd->add_option("-p,--prompt", o->prompt, "Prompt text (BOS is added when the model says so)");
   cmd->add_option("--prompt-ids", o->prompt_ids, "Prompt as token ids: 1,2,3 (instead of -p)");
-  cmd->add_option("--tokenizer", o->tokenizer, "Take the vocabulary from this GGUF file");
+  cmd->add_option("--tokenizer", o->tokenizer,
+                  "Tokenizer from elsewhere: a folder with tokenizer.json, a tokenizer.json, or a .gguf");
+  cmd->add_flag("--chat", o->chat, "Send -p as one user message through the chat template");
+  cmd->add_option("--system", o->system, "System prompt (with --chat)");
+  cmd->add_option("--template", o->template_file, "Chat template file (overrides the model's)");
   cmd->add_option("-n,--n-predict", o->n_predict, "Tokens to generate (-1: until end)")
       ->capture_default_str();
   cmd->add_option("-c,--ctx-size", o->ctx, "Context size in tokens (default: model's, max 4096)");
@@ -125,6 +197,11 @@ void add_run_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("-t,--threads", o->threads, "CPU threads (default: physical cores)");
+  cmd->add_option("--gpu-layers", o->gpu_layers,
+                  "Layers on the GPU: auto (the planner's split) or a number; hearth has no GPU "
+                  "backend yet, so all run on the CPU")
+      ->capture_default_str()
+      ->each([o](const std::string&) { o->gpu_layers_given = true; });
   cmd->add_option("--temp", o->sampling.temperature, "Temperature (0: greedy)")->capture_default_str();
   cmd->add_option("--top-k", o->sampling.top_k, "Top-k (0: off)")->capture_default_str();
   cmd->add_option("--top-p", o->sampling.top_p, "Top-p (1: off)")->capture_default_str();

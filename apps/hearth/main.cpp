@@ -14,6 +14,9 @@ int main(int argc, char** argv) {
   hearth::cli::add_quantize_command(app);
   hearth::cli::add_bench_command(app);
   hearth::cli::add_synth_command(app);
+  hearth::cli::add_chat_command(app);
+  hearth::cli::add_text_commands(app);
+  hearth::cli::add_fit_command(app);
   hearth::cli::add_serve_command(app);
   try {
     app.parse(argc, argv);

@@ -32,6 +32,12 @@ uint32_t gguf_file_type(DType t) {
   }
 }
 
+DType quantized_tensor_type(const std::vector<int64_t>& shape, DType target) {
+  if (shape.size() < 2) return DType::F32;
+  if (shape.back() % dtype_info(target).block_size == 0) return target;
+  return DType::F16;
+}
+
 namespace {
 
 using io::GGUFValue;
@@ -66,14 +72,10 @@ void copy_tokenizer_metadata(GGUFWriter& w, const io::GGUFFile& from) {
     if (key.starts_with("tokenizer.")) w.set(key, value);
 }
 
-// Where each matrix's rows go: the requested type when its rows are whole blocks of it,
-// else F16 (llama.cpp does the same for shapes a quantization cannot tile).
 DType storage_type(const TensorView& t, DType target, bool& fallback) {
-  fallback = false;
-  if (t.shape.size() < 2) return DType::F32;
-  if (t.cols() % dtype_info(target).block_size == 0) return target;
-  fallback = true;
-  return DType::F16;
+  const DType type = quantized_tensor_type(t.shape, target);
+  fallback = t.shape.size() >= 2 && type != target;
+  return type;
 }
 
 // llama3 scaling as GGUF carries it: per-frequency divisors in rope_freqs.weight.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/dtype.h"
 
@@ -43,6 +44,11 @@ struct SynthOptions {
 // The shapes synth knows, for help texts and errors.
 const char* synth_shape_names();
 void synth_model(const SynthOptions& options, const ProgressFn& progress = {});
+
+// The type a tensor of this shape (outermost first) is stored as when a model is converted to
+// `target`: 1-D tensors (norms) stay F32; matrices whose rows are not whole blocks of `target`
+// fall back to F16, as llama.cpp does. The memory planner (src/fit) applies the same rule.
+DType quantized_tensor_type(const std::vector<int64_t>& shape, DType target);
 
 // GGUF's general.file_type (llama_ftype) for a file whose matrices are mostly `t`.
 uint32_t gguf_file_type(DType t);

@@ -78,12 +78,13 @@ const std::string& TokenTexts::get(int32_t id) {
   if (id < 0 || id >= static_cast<int32_t>(texts_.size())) return kNone;
   auto& slot = texts_[static_cast<size_t>(id)];
   if (!slot) {
-    // Decoded as a token inside a text, so SentencePiece keeps its leading space: the first
-    // push (whose space would be stripped) is thrown away.
-    tok::StreamDecoder d(tokenizer_, /*skip_special=*/false);
-    d.push(id);
-    d.flush();
-    slot = d.push(id) + d.flush();
+    // The token's text inside a text, so SentencePiece keeps its leading space: what the
+    // second copy adds to the decoding of "id id" (the first copy's space is stripped as the
+    // start of a text; byte-level tokenizers strip nothing, and the result is the same).
+    const std::vector<int32_t> once{id}, twice{id, id};
+    const std::string one = tokenizer_.decode(once, /*skip_special=*/false);
+    const std::string two = tokenizer_.decode(twice, /*skip_special=*/false);
+    slot = two.starts_with(one) ? two.substr(one.size()) : tokenizer_.token_piece(id);
   }
   return *slot;
 }

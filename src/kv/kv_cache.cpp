@@ -23,8 +23,8 @@ KVCache::KVCache(const KVCacheConfig& config) : config_(config), allocator_(conf
   if (config.n_layers <= 0 || config.kv_dim <= 0 || config.block_size <= 0 || config.n_blocks <= 0)
     fail("invalid KV cache shape: {} layers, kv_dim {}, block size {}, {} blocks", config.n_layers,
          config.kv_dim, config.block_size, config.n_blocks);
-  const size_t n = static_cast<size_t>(config.n_layers * config.n_blocks * config.block_size *
-                                       config.kv_dim);
+  // Half of the pool's bytes are keys, half values.
+  const size_t n = static_cast<size_t>(config.bytes() / 2 / KVCacheConfig::kElementBytes);
   keys_.assign(n, 0.0f);
   values_.assign(n, 0.0f);
 }

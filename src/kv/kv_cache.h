@@ -18,7 +18,15 @@ struct KVCacheConfig {
   int64_t block_size = 16;   // tokens per block
   int64_t n_blocks = 0;      // total blocks in the pool (per layer)
 
-  int64_t bytes() const { return 2 * n_layers * n_blocks * block_size * kv_dim * 4; }
+  // What KVCache stores per element: F32 keys and values.
+  static constexpr int64_t kElementBytes = sizeof(float);
+
+  // Keys plus values of the whole pool. KVCache sizes its storage from this, and the memory
+  // planner (src/fit) calls it too, so planned and allocated bytes are the same number.
+  // element_bytes: another element size (2 for an F16 cache) for planning other backends.
+  int64_t bytes(int64_t element_bytes = kElementBytes) const {
+    return 2 * n_layers * n_blocks * block_size * kv_dim * element_bytes;
+  }
 };
 
 // Hands out block ids from a fixed pool; a plain free list.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <type_traits>
 #include <vector>
 
 #include "core/error.h"
@@ -32,25 +33,41 @@ struct LayerWeights {
   const TensorView* w_down;
 };
 
+// Element counts of the activation buffers for a batch of n tokens, n_out of which want logits.
+// Scratch::ensure allocates exactly these and llama_scratch_bytes() reports them, so the memory
+// planner's compute-buffer figure is the engine's own.
+struct ScratchSizes {
+  int64_t x, h, q, k, v, att, gate, up, out_rows, views;
+};
+
+ScratchSizes scratch_sizes(const ModelConfig& c, int64_t n, int64_t n_out) {
+  return {n * c.dim,     n * c.dim,      n * c.q_dim(),   n * c.kv_dim(), n * c.kv_dim(),
+          n * c.q_dim(), n * c.ffn_dim, n * c.ffn_dim, n_out * c.dim,  n};
+}
+
 // Activations for one forward call; grown to the largest batch seen, never shrunk, so the
 // steady state allocates nothing.
 struct Scratch {
   std::vector<float> x, h, q, k, v, att, gate, up, out_rows;
   std::vector<ops::PagedKV> views;
   void ensure(const ModelConfig& c, int64_t n, int64_t n_out) {
-    auto grow = [](std::vector<float>& b, int64_t size) {
-      if (static_cast<int64_t>(b.size()) < size) b.resize(size);
+    // A fresh buffer of exactly the size asked for (resize() may double the capacity); the
+    // contents are rewritten by every forward call.
+    auto grow = [](auto& b, int64_t size) {
+      if (static_cast<int64_t>(b.size()) < size)
+        b = std::remove_reference_t<decltype(b)>(static_cast<size_t>(size));
     };
-    grow(x, n * c.dim);
-    grow(h, n * c.dim);
-    grow(q, n * c.q_dim());
-    grow(k, n * c.kv_dim());
-    grow(v, n * c.kv_dim());
-    grow(att, n * c.q_dim());
-    grow(gate, n * c.ffn_dim);
-    grow(up, n * c.ffn_dim);
-    grow(out_rows, n_out * c.dim);
-    if (static_cast<int64_t>(views.size()) < n) views.resize(n);
+    const ScratchSizes s = scratch_sizes(c, n, n_out);
+    grow(x, s.x);
+    grow(h, s.h);
+    grow(q, s.q);
+    grow(k, s.k);
+    grow(v, s.v);
+    grow(att, s.att);
+    grow(gate, s.gate);
+    grow(up, s.up);
+    grow(out_rows, s.out_rows);
+    grow(views, s.views);
   }
 };
 
@@ -63,6 +80,7 @@ class Llama final : public Model {
     tok_embd_ = &w.get("token_embd.weight", {c.n_vocab, c.dim});
     output_norm_ = norm_weight("output_norm.weight");
     output_ = c.tied_embeddings ? tok_embd_ : &w.get("output.weight", {c.n_vocab, c.dim});
+    layers_.reserve(static_cast<size_t>(c.n_layers));
     for (int64_t i = 0; i < c.n_layers; ++i) {
       const std::string p = "blk." + std::to_string(i) + ".";
       LayerWeights l;
@@ -168,6 +186,20 @@ class Llama final : public Model {
 };
 
 }  // namespace
+
+uint64_t llama_scratch_bytes(const ModelConfig& c, int64_t n_tokens, int64_t n_outputs) {
+  const ScratchSizes s = scratch_sizes(c, n_tokens, n_outputs);
+  const int64_t floats = s.x + s.h + s.q + s.k + s.v + s.att + s.gate + s.up + s.out_rows;
+  return static_cast<uint64_t>(floats) * sizeof(float) +
+         static_cast<uint64_t>(s.views) * sizeof(ops::PagedKV);
+}
+
+uint64_t llama_resident_bytes(const ModelConfig& c) {
+  const int64_t norms = 2 * c.n_layers + 1;  // attn_norm and ffn_norm per layer, output_norm
+  const int64_t rope = c.rope_dim / 2 + static_cast<int64_t>(c.rope_freq_factors.size());
+  return static_cast<uint64_t>(norms * c.dim + rope) * sizeof(float) +
+         static_cast<uint64_t>(c.n_layers) * sizeof(LayerWeights);
+}
 
 std::unique_ptr<Model> make_llama(ModelConfig config, std::unique_ptr<WeightSource> weights) {
   return std::make_unique<Llama>(std::move(config), std::move(weights));

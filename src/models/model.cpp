@@ -26,10 +26,11 @@ bool register_architecture(const std::string& arch, ArchitectureFactory factory)
   return true;
 }
 
-kv::KVCacheConfig Model::kv_config(int64_t n_tokens, int64_t block_size) const {
+kv::KVCacheConfig kv_cache_config(const ModelConfig& config, int64_t n_tokens,
+                                  int64_t block_size) {
   kv::KVCacheConfig c;
-  c.n_layers = config_.n_layers;
-  c.kv_dim = config_.kv_dim();
+  c.n_layers = config.n_layers;
+  c.kv_dim = config.kv_dim();
   c.block_size = block_size;
   c.n_blocks = (n_tokens + block_size - 1) / block_size;
   return c;

@@ -15,6 +15,11 @@ namespace hearth {
 
 class ThreadPool;
 
+// The KV cache shape for a model of this config holding `n_tokens` positions in total (whole
+// blocks). Model::kv_config and the memory planner (src/fit) both use it.
+kv::KVCacheConfig kv_cache_config(const ModelConfig& config, int64_t n_tokens,
+                                  int64_t block_size = 16);
+
 class Model {
  public:
   virtual ~Model() = default;
@@ -29,7 +34,9 @@ class Model {
   virtual void forward(const Batch& batch, kv::KVCache& cache, float* logits, ThreadPool& pool) = 0;
 
   // A cache shape for this model holding `n_tokens` token positions in total.
-  kv::KVCacheConfig kv_config(int64_t n_tokens, int64_t block_size = 16) const;
+  kv::KVCacheConfig kv_config(int64_t n_tokens, int64_t block_size = 16) const {
+    return kv_cache_config(config_, n_tokens, block_size);
+  }
   // Bytes of weights read to produce one token (every matrix once): the bandwidth roofline.
   uint64_t weight_bytes_per_token() const;
 

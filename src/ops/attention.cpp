@@ -23,18 +23,28 @@ float dot(const float* a, const float* b, int64_t n) {
 
 // Work item = (token, KV head): the group of query heads that share one KV head are scored
 // together, so each key and value row is read once per group, not once per query head.
+uint64_t attention_scratch_bytes(const AttentionShape& s, int64_t n_positions) {
+  const int64_t span = s.sliding_window > 0 ? std::min(n_positions, s.sliding_window) : n_positions;
+  return static_cast<uint64_t>(s.n_heads / s.n_kv_heads * span) * sizeof(float);
+}
+
 void attention(const float* q, int64_t n_tokens, const int32_t* positions, const PagedKV* kv,
                const AttentionShape& s, float* out, ThreadPool& pool) {
   const int64_t group = s.n_heads / s.n_kv_heads;
   const int64_t q_stride = s.n_heads * s.head_dim;
+  int32_t last_position = 0;
+  for (int64_t t = 0; t < n_tokens; ++t) last_position = std::max(last_position, positions[t]);
+  const size_t scores_needed = attention_scratch_bytes(s, last_position + 1) / sizeof(float);
   pool.parallel_for(n_tokens * s.n_kv_heads, [&](int64_t begin, int64_t end, int) {
-    thread_local std::vector<float> scores;  // [group][n_positions], grows once
+    thread_local std::vector<float> scores;  // [group][n_positions]
+    // Grown once per call to the batch's widest span, to exactly that size (what
+    // attention_scratch_bytes reports), never item by item.
+    if (scores.size() < scores_needed) scores = std::vector<float>(scores_needed);
     for (int64_t item = begin; item < end; ++item) {
       const int64_t t = item / s.n_kv_heads, kvh = item % s.n_kv_heads;
       const int64_t last = positions[t];
       const int64_t first = first_position(last, s.sliding_window);
       const int64_t n = last - first + 1;
-      if (static_cast<int64_t>(scores.size()) < group * n) scores.resize(group * n);
       const PagedKV& cache = kv[t];
       const float* q_group = q + t * q_stride + kvh * group * s.head_dim;
       float* out_group = out + t * q_stride + kvh * group * s.head_dim;

@@ -42,6 +42,10 @@ struct AttentionShape {
 void attention(const float* q, int64_t n_tokens, const int32_t* positions, const PagedKV* kv,
                const AttentionShape& shape, float* out, ThreadPool& pool);
 
+// Bytes of scores each thread that runs attention keeps (grown to the widest call, never
+// shrunk) when the latest position attended to is n_positions - 1.
+uint64_t attention_scratch_bytes(const AttentionShape& shape, int64_t n_positions);
+
 namespace ref {
 void attention(const float* q, int64_t n_tokens, const int32_t* positions, const PagedKV* kv,
                const AttentionShape& shape, float* out);

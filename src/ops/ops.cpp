@@ -14,6 +14,10 @@ void matmul(const TensorView& W, const float* x, int64_t n_tokens, float* y, Thr
   cpu::matmul(cpu::active_kernels(), W, x, n_tokens, y, pool);
 }
 
+uint64_t matmul_scratch_bytes(DType weight_type, int64_t cols, int64_t n_tokens) {
+  return cpu::matmul_scratch_bytes(cpu::active_kernels(), weight_type, cols, n_tokens);
+}
+
 void get_rows(const TensorView& table, const int32_t* ids, int64_t n, float* out) {
   const int64_t rows = table.rows(), cols = table.cols();
   const uint64_t need = static_cast<uint64_t>(rows) * static_cast<uint64_t>(table.row_bytes());

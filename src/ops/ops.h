@@ -17,6 +17,10 @@ namespace hearth::ops {
 // error of about 0.5% per output. x is n_tokens x W.cols(), y is n_tokens x W.rows().
 void matmul(const TensorView& W, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
 
+// Bytes matmul keeps per calling thread for the prepared activations of n_tokens rows of
+// `cols` against weights of this type (0 for float weights): what the memory planner counts.
+uint64_t matmul_scratch_bytes(DType weight_type, int64_t cols, int64_t n_tokens);
+
 // out[t][:] = row ids[t] of table, decoded to float (token embeddings). Throws
 // hearth::Error for an id outside [0, table.rows()).
 void get_rows(const TensorView& table, const int32_t* ids, int64_t n, float* out);

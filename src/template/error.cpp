@@ -29,8 +29,12 @@ std::string located(const std::string& message, const std::string& name, int lin
 
 TemplateError::TemplateError(ErrorKind kind, std::string message, std::string template_name,
                              int line, int column)
-    : TemplateError(kind, located(message, template_name, line, column), std::move(message),
-                    std::move(template_name), line, column) {}
+    : hearth::Error(located(message, template_name, line, column)),
+      kind_(kind),
+      message_(std::move(message)),
+      template_name_(std::move(template_name)),
+      line_(line),
+      column_(column) {}
 
 TemplateError::TemplateError(ErrorKind kind, std::string what, std::string message,
                              std::string template_name, int line, int column)
@@ -41,7 +45,7 @@ TemplateError::TemplateError(ErrorKind kind, std::string what, std::string messa
       line_(line),
       column_(column) {}
 
-RaisedError::RaisedError(std::string message, std::string template_name, int line, int column)
+RaisedError::RaisedError(const std::string& message, std::string template_name, int line, int column)
     : TemplateError(ErrorKind::Raised, message, message, std::move(template_name), line, column) {}
 
 }  // namespace hearth::tmpl

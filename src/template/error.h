@@ -48,7 +48,7 @@ class TemplateError : public hearth::Error {
 // raise_exception(msg) from inside a template: what() == msg, unchanged.
 class RaisedError : public TemplateError {
  public:
-  RaisedError(std::string message, std::string template_name, int line, int column);
+  RaisedError(const std::string& message, std::string template_name, int line, int column);
 };
 
 }  // namespace hearth::tmpl

@@ -105,6 +105,9 @@ std::string Interpreter::render(const nlohmann::ordered_json& variables) {
       }
     }
   }
+  // Value operations may do ~100 element operations per allowed loop iteration.
+  const int64_t work = options().max_loop_iterations > INT64_MAX / 100 ? INT64_MAX : options().max_loop_iterations * 100;
+  RenderBudget budget(std::max<int64_t>(work, 100'000), options().max_output_bytes);
   std::string out;
   exec_body(compiled_.body, globals, out);
   return out;
@@ -116,11 +119,7 @@ void Interpreter::rethrow_at(const EvalError& error, uint32_t offset) const {
   throw TemplateError(error.kind, error.message, compiled_.name, loc.line, loc.column);
 }
 
-void Interpreter::check_size(size_t bytes) const {
-  if (static_cast<int64_t>(bytes) > options().max_output_bytes)
-    throw_error(ErrorKind::Limit, fmt::format("output or string larger than the limit of {} bytes (Options::max_output_bytes)",
-                                              options().max_output_bytes));
-}
+void Interpreter::check_size(size_t bytes) const { RenderBudget::check_text(bytes); }
 
 void Interpreter::count_iterations(size_t n) {
   iterations_ += static_cast<int64_t>(n);
@@ -138,9 +137,7 @@ std::tm Interpreter::now() const {
 }
 
 void Interpreter::note_mutation(const Value& container) {
-  for (const Value& v : mutated_)
-    if (v.identity() == container.identity()) return;
-  mutated_.push_back(container);
+  if (mutated_ids_.insert(container.identity()).second) mutated_.push_back(container);
 }
 
 void Interpreter::append_output(std::string& out, std::string_view text) const {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "template/ast.h"
@@ -106,6 +107,7 @@ class Interpreter {
   int call_depth_ = 0;
   std::vector<std::unique_ptr<Scope>> retained_scopes_;
   std::vector<Value> mutated_;
+  std::unordered_set<const Object*> mutated_ids_;
 };
 
 }  // namespace hearth::tmpl

@@ -128,6 +128,9 @@ Value Interpreter::call(const Value& callee, Arguments& args) {
       if (!state.active) throw_error(ErrorKind::Runtime, "a recursive loop can only be called while it runs");
       if (args.positional.size() != 1 || !args.keyword.empty())
         type_error("loop() takes exactly one argument: the items to loop over");
+      if (state.depth0 + 1 >= options().max_recursion)
+        throw_error(ErrorKind::Limit, fmt::format("more than {} nested recursive loop calls (Options::max_recursion)",
+                                                  options().max_recursion));
       std::string out;
       run_loop(*state.node, iterate(args.positional[0]), *state.scope, out, static_cast<int>(state.depth0) + 1);
       return Value::string(std::move(out));

@@ -91,6 +91,7 @@ Value repeat(Interpreter& in, const Value& seq, int64_t times) {
   std::vector<Value> out;
   if (times > 0 && !items.empty()) {
     in.check_size(items.size() * static_cast<size_t>(std::min<int64_t>(times, INT64_MAX / 64)) * 8);
+    RenderBudget::charge(static_cast<int64_t>(items.size()) * times);
     out.reserve(items.size() * static_cast<size_t>(times));
     for (int64_t i = 0; i < times; ++i) out.insert(out.end(), items.begin(), items.end());
   }
@@ -174,6 +175,7 @@ Value binary_op(Interpreter& in, BinaryOp op, const Value& a, const Value& b) {
       if (a.is_list() || a.is_tuple()) {
         if (b.kind() != a.kind())
           type_error(fmt::format("can only concatenate {} (not \"{}\") to {}", type_name(a), type_name(b), type_name(a)));
+        RenderBudget::charge(static_cast<int64_t>(a.items().size() + b.items().size()));
         std::vector<Value> items = a.items();
         items.insert(items.end(), b.items().begin(), b.items().end());
         return a.is_tuple() ? Value::tuple(std::move(items)) : Value::list(std::move(items));

@@ -12,6 +12,35 @@ namespace hearth::tmpl {
 
 void throw_error(ErrorKind kind, std::string message) { throw EvalError{kind, std::move(message)}; }
 
+// ---------------------------------------------------------------- render budget
+
+namespace {
+thread_local RenderBudget* t_budget = nullptr;
+}
+
+RenderBudget::RenderBudget(int64_t work_units, int64_t max_text_bytes)
+    : work_left_(work_units), work_units_(work_units), max_text_bytes_(max_text_bytes), previous_(t_budget) {
+  t_budget = this;
+}
+
+RenderBudget::~RenderBudget() { t_budget = previous_; }
+
+void RenderBudget::charge(int64_t units) {
+  if (!t_budget) return;
+  t_budget->work_left_ -= units;
+  if (t_budget->work_left_ < 0)
+    throw_error(ErrorKind::Limit,
+                fmt::format("the template did too much work on values (more than {} element operations; "
+                            "the budget grows with Options::max_loop_iterations)",
+                            t_budget->work_units_));
+}
+
+void RenderBudget::check_text(size_t bytes) {
+  if (t_budget && static_cast<int64_t>(bytes) > t_budget->max_text_bytes_)
+    throw_error(ErrorKind::Limit, fmt::format("output or string larger than the limit of {} bytes (Options::max_output_bytes)",
+                                              t_budget->max_text_bytes_));
+}
+
 // ---------------------------------------------------------------- destruction
 // A list nested a million levels deep (a loop can build one) would overflow the stack if each
 // level's destructor destroyed the next. Containers hand their children to a worklist that
@@ -270,8 +299,10 @@ int compare_numbers(const Value& a, const Value& b) {
 
 bool equals_at(const Value& a, const Value& b, int depth) {
   check_depth(depth);
+  RenderBudget::charge(1);
   if (a.is_number() && b.is_number()) return compare_numbers(a, b) == 0;
   if (a.kind() != b.kind()) return false;
+  if (a.identity() && a.identity() == b.identity()) return true;  // Python compares items by identity first
   switch (a.kind()) {
     case Kind::Undefined:
     case Kind::None: return true;
@@ -299,6 +330,7 @@ bool equals_at(const Value& a, const Value& b, int depth) {
 
 size_t hash_at(const Value& v, int depth) {
   check_depth(depth);
+  RenderBudget::charge(1);
   switch (v.kind()) {
     case Kind::None: return 0x5bd1e995u;
     case Kind::Bool:
@@ -327,6 +359,7 @@ size_t hash_at(const Value& v, int depth) {
 
 bool ordered_at(const Value& a, const Value& b, Order op, int depth) {
   check_depth(depth);
+  RenderBudget::charge(1);
   if (a.is_undefined()) a.raise_undefined();
   if (b.is_undefined()) b.raise_undefined();
   auto result = [op](int cmp) {  // cmp: -1, 0, 1, or 2 for unordered (NaN)
@@ -384,6 +417,8 @@ void append_dict(std::string& out, const DictObject& d, int depth) {
 
 void append_str_at(std::string& out, const Value& v, int depth) {
   check_depth(depth);
+  RenderBudget::charge(1);
+  RenderBudget::check_text(out.size());
   switch (v.kind()) {
     case Kind::Undefined: return;
     case Kind::None: out += "None"; return;
@@ -423,22 +458,30 @@ bool equals(const Value& a, const Value& b) { return equals_at(a, b, 0); }
 bool ordered(const Value& a, const Value& b, Order op) { return ordered_at(a, b, op, 0); }
 size_t hash_value(const Value& v) { return hash_at(v, 0); }
 
-void append_str(std::string& out, const Value& v) { append_str_at(out, v, 0); }
+void append_str(std::string& out, const Value& v) {
+  append_str_at(out, v, 0);
+  RenderBudget::check_text(out.size());
+}
 
 std::string to_str(const Value& v) {
   if (v.is_string()) return v.text();
   std::string out;
   append_str_at(out, v, 0);
+  RenderBudget::check_text(out.size());
   return out;
 }
 
 std::string repr(const Value& v) {
   std::string out;
   append_repr(out, v, 0);
+  RenderBudget::check_text(out.size());
   return out;
 }
 
 std::vector<Value> iterate(const Value& v) {
+  if (v.is_sequence_like() || v.kind() == Kind::Iterator) RenderBudget::charge(static_cast<int64_t>(v.items().size()));
+  else if (v.is_dict()) RenderBudget::charge(static_cast<int64_t>(v.dict_object().size()));
+  else if (v.is_string()) RenderBudget::charge(static_cast<int64_t>(v.text().size()));
   switch (v.kind()) {
     case Kind::Undefined: return {};
     case Kind::List:
@@ -588,6 +631,8 @@ std::string json_key(const Value& key) {
 
 void dump_at(std::string& out, const Value& v, const JsonStyle& style, int depth) {
   if (depth > kMaxValueDepth) value_error("Circular reference detected");
+  RenderBudget::charge(1);
+  RenderBudget::check_text(out.size());
   auto newline = [&](int level) {
     out += '\n';
     for (int i = 0; i < level; ++i) out += *style.indent;
@@ -655,6 +700,7 @@ Value from_json(const nlohmann::ordered_json& j) { return from_json_at(j, 0); }
 std::string json_dumps(const Value& v, const JsonStyle& style) {
   std::string out;
   dump_at(out, v, style, 0);
+  RenderBudget::check_text(out.size());
   return out;
 }
 

@@ -19,6 +19,9 @@ namespace hearth::tmpl {
 
 class Value;
 class Interpreter;
+class DictObject;
+class Callable;
+class UndefinedObject;
 
 // Thrown by value operations, filters and methods; the evaluator adds the template position
 // and turns it into a TemplateError.
@@ -53,67 +56,6 @@ enum class Kind : uint8_t {
 class Object {
  public:
   virtual ~Object() = default;
-};
-
-class StringObject final : public Object {
- public:
-  explicit StringObject(std::string t) : text(std::move(t)) {}
-  std::string text;
-};
-
-class ListObject final : public Object {
- public:
-  ListObject() = default;
-  explicit ListObject(std::vector<Value> v);
-  ~ListObject() override;
-  std::vector<Value> items;
-};
-
-// Insertion-ordered mapping with Python key semantics (1, 1.0 and True are the same key; the
-// first key object inserted is kept). Small dicts are searched linearly; big ones get a hash index.
-class DictObject final : public Object {
- public:
-  using Entry = std::pair<Value, Value>;
-  ~DictObject() override;
-
-  const Value* find(const Value& key) const;
-  const Value* find(std::string_view key) const;
-  void set(Value key, Value value);
-  void set(std::string_view key, Value value);
-  bool erase(const Value& key);
-  size_t size() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
-  const std::vector<Entry>& entries() const { return entries_; }
-  void clear();
-
- private:
-  std::optional<size_t> index_of(const Value& key, size_t hash) const;
-  std::optional<size_t> index_of(std::string_view key) const;
-  void rebuild_index();
-
-  std::vector<Entry> entries_;
-  std::unordered_multimap<size_t, size_t> index_;  // hash -> entry position, once the dict is big
-};
-
-// Why a value is undefined: the message a use of it raises (jinja2's _undefined_message) and
-// whether that is an UndefinedError or a SecurityError (sandbox refusal).
-class UndefinedObject final : public Object {
- public:
-  UndefinedObject(std::string m, ErrorKind k) : message(std::move(m)), kind(k) {}
-  std::string message;
-  ErrorKind kind;
-};
-
-struct Arguments {
-  std::vector<Value> positional;
-  std::vector<std::pair<std::string, Value>> keyword;
-};
-
-// Builtin functions, bound methods, macros, caller(), loop.cycle ...
-class Callable : public Object {
- public:
-  virtual Value call(Interpreter& interpreter, Arguments& args) = 0;
-  virtual std::string describe() const = 0;  // what str() prints for it
 };
 
 class Value {
@@ -193,6 +135,67 @@ class Value {
   std::shared_ptr<Object> object_;
 };
 
+class StringObject final : public Object {
+ public:
+  explicit StringObject(std::string t) : text(std::move(t)) {}
+  std::string text;
+};
+
+class ListObject final : public Object {
+ public:
+  ListObject() = default;
+  explicit ListObject(std::vector<Value> v);
+  ~ListObject() override;
+  std::vector<Value> items;
+};
+
+// Insertion-ordered mapping with Python key semantics (1, 1.0 and True are the same key; the
+// first key object inserted is kept). Small dicts are searched linearly; big ones get a hash index.
+class DictObject final : public Object {
+ public:
+  using Entry = std::pair<Value, Value>;
+  ~DictObject() override;
+
+  const Value* find(const Value& key) const;
+  const Value* find(std::string_view key) const;
+  void set(Value key, Value value);
+  void set(std::string_view key, Value value);
+  bool erase(const Value& key);
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  const std::vector<Entry>& entries() const { return entries_; }
+  void clear();
+
+ private:
+  std::optional<size_t> index_of(const Value& key, size_t hash) const;
+  std::optional<size_t> index_of(std::string_view key) const;
+  void rebuild_index();
+
+  std::vector<Entry> entries_;
+  std::unordered_multimap<size_t, size_t> index_;  // hash -> entry position, once the dict is big
+};
+
+// Why a value is undefined: the message a use of it raises (jinja2's _undefined_message) and
+// whether that is an UndefinedError or a SecurityError (sandbox refusal).
+class UndefinedObject final : public Object {
+ public:
+  UndefinedObject(std::string m, ErrorKind k) : message(std::move(m)), kind(k) {}
+  std::string message;
+  ErrorKind kind;
+};
+
+struct Arguments {
+  std::vector<Value> positional;
+  std::vector<std::pair<std::string, Value>> keyword;
+};
+
+// Builtin functions, bound methods, macros, caller(), loop.cycle ...
+class Callable : public Object {
+ public:
+  virtual Value call(Interpreter& interpreter, Arguments& args) = 0;
+  virtual std::string describe() const = 0;  // what str() prints for it
+};
+
 // ---- Python semantics ----
 // Name of the Python type, as error messages print it: 'int', 'str', 'NoneType', 'list' ...
 std::string type_name(const Value& v);
@@ -238,5 +241,27 @@ std::string json_dumps(const Value& v, const JsonStyle& style);
 // Nesting deeper than this (lists in lists ...) is refused when printing, comparing or
 // serialising, so a runaway template cannot exhaust the stack.
 inline constexpr int kMaxValueDepth = 400;
+
+// Bounds the work that value operations do during one render: every element compared,
+// hashed, printed, serialised or copied costs a unit, and no text built may exceed a size.
+// Without it, a few lines of template (lists of lists repeated by `*`, printed or compared)
+// could run for hours. The renderer installs one per render on its thread; outside a render
+// nothing is limited.
+class RenderBudget {
+ public:
+  RenderBudget(int64_t work_units, int64_t max_text_bytes);
+  ~RenderBudget();
+  RenderBudget(const RenderBudget&) = delete;
+  RenderBudget& operator=(const RenderBudget&) = delete;
+
+  static void charge(int64_t units);      // Limit error once the work budget is spent
+  static void check_text(size_t bytes);   // Limit error for text longer than allowed
+
+ private:
+  int64_t work_left_;
+  int64_t work_units_;
+  int64_t max_text_bytes_;
+  RenderBudget* previous_;
+};
 
 }  // namespace hearth::tmpl

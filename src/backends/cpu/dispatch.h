@@ -32,6 +32,12 @@ const MatmulKernel& matmul_kernel(const KernelTable& table, DType weight_type);
 void matmul(const KernelTable& table, const TensorView& W, const float* x, int64_t n_tokens,
             float* y, ThreadPool& pool);
 
+// Bytes matmul prepares the activations of n_tokens rows of `cols` into, for weights of this
+// type: an int8 copy for quantized weights, nothing for float weights. The buffer is kept per
+// calling thread and grown to the largest call; matmul sizes it with this function.
+uint64_t matmul_scratch_bytes(const KernelTable& table, DType weight_type, int64_t cols,
+                              int64_t n_tokens);
+
 // "matmul: avx512 (F32: fma, ...); ops: avx512" — which implementations run here.
 std::string kernel_report(const KernelTable& table);
 

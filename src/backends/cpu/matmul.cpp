@@ -150,6 +150,14 @@ ActLayout act_layout(ActFormat format, int64_t cols) {
   return l;
 }
 
+uint64_t matmul_scratch_bytes(const KernelTable& table, DType weight_type, int64_t cols,
+                              int64_t n_tokens) {
+  const MatmulKernel& kernel = matmul_kernel(table, weight_type);
+  if (kernel.act == ActFormat::F32 || cols <= 0 || n_tokens <= 0) return 0;
+  return static_cast<uint64_t>(act_layout(kernel.act, cols).row_bytes) *
+         static_cast<uint64_t>(n_tokens);
+}
+
 void matmul(const KernelTable& table, const TensorView& W, const float* x, int64_t n_tokens,
             float* y, ThreadPool& pool) {
   validate(W, x, n_tokens, y);
@@ -177,7 +185,7 @@ void matmul(const KernelTable& table, const TensorView& W, const float* x, int64
   if (kernel.act != ActFormat::F32) {
     thread_local Scratch scratch;
     plan.act_stride = act_layout(kernel.act, cols).row_bytes;
-    plan.act_buf = scratch.get(static_cast<size_t>(plan.act_stride * n_tokens));
+    plan.act_buf = scratch.get(matmul_scratch_bytes(table, W.dtype, cols, n_tokens));
     plan.act = plan.act_buf;
     plan.quantize = kernel.act == ActFormat::Q8_32 ? table.quantize_q8_32 : table.quantize_q8_256;
     if (n_tokens > 1 && n_tokens * cols >= kMinParallelWork)

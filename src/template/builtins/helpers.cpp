@@ -193,6 +193,7 @@ Value ignore_case(const Value& v) { return v.is_string() ? Value::string(py::low
 void stable_sort_by_keys(std::vector<Value>& items, std::vector<Value>& keys, bool reverse) {
   // Merge sort over positions: stable, and safe whatever the comparison does.
   const size_t n = items.size();
+  RenderBudget::charge(static_cast<int64_t>(n));
   std::vector<size_t> order(n), buffer(n);
   for (size_t i = 0; i < n; ++i) order[i] = i;
   auto before = [&](size_t a, size_t b) { return reverse ? less_than(keys[b], keys[a]) : less_than(keys[a], keys[b]); };
