@@ -15,7 +15,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,7 +26,6 @@
 #include "server/prompt_builder.h"
 #include "server/server.h"
 #include "template/chat_template.h"
-#include "tokenizer/tokenizer.h"
 
 namespace hearth::cli {
 namespace {
@@ -62,31 +60,17 @@ std::string model_id_of(const std::string& path) {
   return p.extension() == ".gguf" ? p.stem().string() : p.filename().string();
 }
 
-std::string read_file(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{} {}: cannot read it", what, path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Chat messages -> tokens: --template FILE, else the model's own template (GGUF
-// tokenizer.chat_template or tokenizer_config.json), else ChatML.
-std::unique_ptr<server::PromptBuilder> make_prompt_builder(const tok::Tokenizer& tokenizer,
+// Chat messages -> tokens through the model's chat template (or --template FILE). A model
+// without one still serves completions; its chat requests get a 400 saying why.
+std::unique_ptr<server::PromptBuilder> make_prompt_builder(const LoadedModel& lm,
                                                            const std::string& template_path) {
-  std::string source = template_path.empty() ? tokenizer.chat_template()
-                                             : read_file(template_path, "--template");
-  if (source.empty()) {
-    std::fprintf(stderr, "hearth serve: the model has no chat template; chat uses ChatML (pass --template FILE)\n");
-    return std::make_unique<server::ChatMlPromptBuilder>(tokenizer);
-  }
-  auto piece = [&](int32_t id) { return id >= 0 ? tokenizer.token_piece(id) : std::string(); };
   try {
-    return std::make_unique<server::TemplatePromptBuilder>(
-        tmpl::ChatTemplate::from_source(std::move(source), piece(tokenizer.bos()), piece(tokenizer.eos())),
-        tokenizer);
-  } catch (const std::exception& e) {
-    fail("chat template {}: {}", template_path.empty() ? "of the model" : template_path, e.what());
+    return std::make_unique<server::TemplatePromptBuilder>(load_chat_template(lm, template_path),
+                                                           *lm.tokenizer);
+  } catch (const hearth::Error& e) {
+    if (!template_path.empty()) throw;  // asked for a template that does not work: stop here
+    std::fprintf(stderr, "hearth serve: chat is off, only /v1/completions works: %s\n", e.what());
+    return std::make_unique<server::CompletionOnlyPromptBuilder>(*lm.tokenizer, e.what());
   }
 }
 
@@ -109,7 +93,7 @@ std::unique_ptr<Loaded> load(const ServeOptions& o, server::Server& srv) {
   ec.kv_cache_tokens = o.kv_tokens > 0 ? o.kv_tokens : std::max<int64_t>(16384, ec.n_ctx_per_sequence);
   l->engine = std::make_unique<engine::Engine>(*l->model.model, *l->model.tokenizer, ec);
   l->backend = std::make_unique<server::EngineBackend>(*l->engine);
-  l->builder = make_prompt_builder(*l->model.tokenizer, o.chat_template);
+  l->builder = make_prompt_builder(l->model, o.chat_template);
 
   server::ModelInfo info;
   info.id = o.alias.empty() ? model_id_of(l->model.path) : o.alias;
@@ -178,7 +162,7 @@ void add_serve_command(CLI::App& app) {
       ->required();
   cmd->add_option("--tokenizer", o->tokenizer, "Take the vocabulary from this GGUF file");
   cmd->add_option("--template", o->chat_template,
-                  "Jinja chat template file (default: the model's own; ChatML if it has none)");
+                  "Jinja chat template file (default: the model's own)");
   cmd->add_option("--alias", o->alias, "The model's name in the API (default: the file name)");
   cmd->add_option("--host", o->http.host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", o->http.port, "Port to listen on (0: any free one)")->capture_default_str();

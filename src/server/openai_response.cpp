@@ -59,7 +59,7 @@ ApiError error_from_event(const engine::Event& event) {
 }
 
 ResponseBuilder::ResponseBuilder(ResponseContext context) : ctx_(std::move(context)) {
-  if (ctx_.reasoning) splitter_.emplace(*ctx_.reasoning, ctx_.reasoning_open);
+  if (ctx_.reasoning.enabled()) splitter_.emplace(ctx_.reasoning, ctx_.reasoning_open);
   logprobs_ = ctx_.endpoint == Endpoint::ChatCompletions ? Json::array() : empty_completion_logprobs();
 }
 

@@ -24,7 +24,7 @@ struct ResponseContext {
   std::string model;
   bool include_usage = false;  // streaming: every chunk has "usage": null, then a usage chunk
   bool logprobs = false;       // the request asked for logprobs
-  std::optional<ReasoningMarkers> reasoning;  // chat template with a reasoning section
+  ReasoningMarkers reasoning;  // enabled(): a chat template with a reasoning section
   bool reasoning_open = false;                // the prompt ended inside it
 };
 

@@ -19,9 +19,9 @@ namespace hearth::server {
 
 struct ChatPrompt {
   std::vector<int32_t> tokens;
-  // Set when the template has a reasoning section: the answer is split into
+  // enabled() when the template has a reasoning section: the answer is split into
   // reasoning_content and content at these markers.
-  std::optional<ReasoningMarkers> reasoning;
+  ReasoningMarkers reasoning;
   bool reasoning_open = false;  // the prompt ends inside the reasoning section
 };
 
@@ -38,27 +38,26 @@ class PromptBuilder {
   virtual std::vector<int32_t> completion(const std::string& prompt) const = 0;
 };
 
-// For models without a chat template: ChatML turns (llama.cpp's fallback too),
-//   <|im_start|>{role}\n{content}<|im_end|>\n ... <|im_start|>assistant\n
-// with BOS in front as the vocabulary asks. No tools, no reasoning section.
-class ChatMlPromptBuilder : public PromptBuilder {
+// For a model without a chat template (and no --template): completions work, chat is refused
+// with a 400 that says why and what to do (the project never guesses a chat format).
+class CompletionOnlyPromptBuilder : public PromptBuilder {
  public:
-  explicit ChatMlPromptBuilder(const tok::Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
+  CompletionOnlyPromptBuilder(const tok::Tokenizer& tokenizer, std::string why_no_chat)
+      : tokenizer_(tokenizer), why_no_chat_(std::move(why_no_chat)) {}
   ChatPrompt chat(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools,
                   const nlohmann::ordered_json& template_kwargs) const override;
   std::vector<int32_t> completion(const std::string& prompt) const override;
 
-  static std::string render(const nlohmann::ordered_json& messages);
-
  private:
   const tok::Tokenizer& tokenizer_;
+  std::string why_no_chat_;
 };
 
 // A Hugging Face chat template (Jinja, e.g. from --template FILE) rendered with
 // add_generation_prompt, tools and chat_template_kwargs, then tokenized without adding BOS
-// (the template writes it) and with special tokens parsed. Templates that mention
-// "<think>" and "</think>" have a reasoning section; the prompt is "open" when the rendered
-// generation prompt ends in "<think>".
+// (the template writes it) and with special tokens parsed. The reasoning section's markers
+// are ReasoningMarkers::detect(template source); the prompt is "open" when the rendered
+// generation prompt ends in the opening marker.
 class TemplatePromptBuilder : public PromptBuilder {
  public:
   TemplatePromptBuilder(tmpl::ChatTemplate chat_template, const tok::Tokenizer& tokenizer);
@@ -73,7 +72,7 @@ class TemplatePromptBuilder : public PromptBuilder {
  private:
   tmpl::ChatTemplate template_;
   const tok::Tokenizer& tokenizer_;
-  std::optional<ReasoningMarkers> reasoning_;
+  ReasoningMarkers reasoning_;
 };
 
 }  // namespace hearth::server

@@ -36,17 +36,17 @@ ReasoningSplitter::Piece ReasoningSplitter::push(std::string_view text) {
       const size_t first = held_.find_first_not_of(kSpace);
       if (first == std::string::npos) return out;  // only whitespace so far: undecided
       const std::string_view rest = std::string_view(held_).substr(first);
-      if (rest.substr(0, markers_.start.size()) == markers_.start) {
-        held_.erase(0, first + markers_.start.size());
+      if (rest.substr(0, markers_.open.size()) == markers_.open) {
+        held_.erase(0, first + markers_.open.size());
         state_ = State::Reasoning;
         continue;
       }
-      if (std::string_view(markers_.start).substr(0, rest.size()) == rest) return out;
+      if (std::string_view(markers_.open).substr(0, rest.size()) == rest) return out;
       state_ = State::Content;  // no reasoning section: everything, whitespace too, is content
       continue;
     }
     if (state_ == State::Reasoning) {
-      const size_t end = held_.find(markers_.end);
+      const size_t end = held_.find(markers_.close);
       if (end == std::string::npos) {
         drain_reasoning(out);
         return out;
@@ -56,7 +56,7 @@ ReasoningSplitter::Piece ReasoningSplitter::push(std::string_view text) {
       reasoning.resize(trimmed_size(reasoning));
       out.reasoning += reasoning;
       held_space_.clear();
-      held_.erase(0, end + markers_.end.size());
+      held_.erase(0, end + markers_.close.size());
       state_ = State::Content;
       trim_content_start_ = true;
       continue;
@@ -81,7 +81,7 @@ void ReasoningSplitter::drain_reasoning(Piece& out) {
     if (held_.empty()) return;
     reasoning_started_ = true;
   }
-  const size_t keep = partial_marker_suffix(held_, markers_.end);
+  const size_t keep = partial_marker_suffix(held_, markers_.close);
   const std::string_view ready = std::string_view(held_).substr(0, held_.size() - keep);
   const size_t body = trimmed_size(ready);
   if (body > 0) {

@@ -1,5 +1,9 @@
 // Splits generated text into reasoning_content and content for models whose chat template
-// has a reasoning section ("<think> ... </think>" before the answer), as the text streams.
+// has a reasoning section ("<think> ... </think>" before the answer), as the text streams:
+// the streaming counterpart of hearth::split_reasoning (engine/chat.h), which needs the whole
+// text. They agree except for an answer that closes a section it never opened while the
+// prompt did not open one either: split_reasoning calls the text before the close reasoning,
+// which a stream can only know at the end; here it stays content.
 //
 // Like llama.cpp, reasoning is recognised only at the start of the answer (after optional
 // whitespace), or from the very beginning when the prompt already opened the section (e.g. a
@@ -10,12 +14,11 @@
 #include <string>
 #include <string_view>
 
+#include "engine/chat.h"  // ReasoningMarkers (detected from the template by the engine's chat layer)
+
 namespace hearth::server {
 
-struct ReasoningMarkers {
-  std::string start = "<think>";
-  std::string end = "</think>";
-};
+using hearth::ReasoningMarkers;
 
 class ReasoningSplitter {
  public:
@@ -25,7 +28,7 @@ class ReasoningSplitter {
     bool empty() const { return reasoning.empty() && content.empty(); }
   };
 
-  // starts_inside: the prompt ended inside the reasoning section.
+  // markers must be enabled(); starts_inside: the prompt ended inside the reasoning section.
   ReasoningSplitter(ReasoningMarkers markers, bool starts_inside);
 
   Piece push(std::string_view text);

@@ -19,7 +19,7 @@ void respond(Endpoint endpoint, std::string_view text) {
   ResponseContext c;
   c.endpoint = endpoint;
   c.id = "x";
-  c.reasoning = ReasoningMarkers{};
+  c.reasoning = ReasoningMarkers{.open = "<think>", .close = "</think>"};
   c.include_usage = true;
   ResponseBuilder stream(c), whole(c);
   size_t at = 0;

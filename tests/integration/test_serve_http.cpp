@@ -16,6 +16,8 @@ using Json = nlohmann::json;
 
 namespace {
 
+const std::string kZephyr = std::string(HEARTH_TESTDATA) + "/templates/HuggingFaceH4-zephyr-7b-beta.jinja";
+
 Json reference() {
   return Json::parse(hearth::test::slurp(std::string(HEARTH_TESTDATA) + "/models/stories260K.greedy_bos.json"));
 }
@@ -70,7 +72,7 @@ void expect_error_shape(const CurlResult& r, int status, const std::string& code
 
 class ServeHttp : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { server_ = new ServeProcess("-t 1"); }
+  static void SetUpTestSuite() { server_ = new ServeProcess("-t 1 --template " + kZephyr); }
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;
@@ -301,7 +303,7 @@ TEST(ServeHttpAlone, UnusablePortOrModelFailsWithOneLine) {
 }
 
 TEST(ServeHttpAlone, SecondTurnOfAConversationReusesTheCachedPrefix) {
-  ServeProcess s("-t 1");
+  ServeProcess s("-t 1 --template " + kZephyr);
   ASSERT_TRUE(s.ready()) << s.log();
   const std::string url = "'" + s.url("/v1/chat/completions") + "'";
   Json messages = Json::parse(R"([
@@ -331,8 +333,7 @@ TEST(ServeHttpAlone, SecondTurnOfAConversationReusesTheCachedPrefix) {
 }
 
 TEST(ServeHttpAlone, ChatThroughTheZephyrTemplate) {
-  const std::string templates = std::string(HEARTH_TESTDATA) + "/templates/";
-  ServeProcess s("-t 1 --template " + templates + "HuggingFaceH4-zephyr-7b-beta.jinja");
+  ServeProcess s("-t 1 --template " + kZephyr);
   ASSERT_TRUE(s.ready()) << s.log();
   // A case rendered by Python jinja2 (chat_template_expected/): the chat prompt must be exactly
   // that text's tokens (the template writes no BOS; completions adds one).
@@ -391,5 +392,16 @@ TEST(ServeHttpAlone, ReasoningTemplateAndTemplateErrors) {
   const auto bad = hearth::test::run_command(hearth::test::kHearth + " serve -m " + hearth::test::kStories +
                                              " --port 0 --template /nonexistent.jinja");
   EXPECT_NE(bad.status, 0);
-  EXPECT_NE(bad.err.find("--template /nonexistent.jinja: cannot read it"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("/nonexistent.jinja"), std::string::npos) << bad.err;
+}
+
+TEST(ServeHttpAlone, ModelWithoutAChatTemplateServesCompletionsOnly) {
+  ServeProcess s("-t 1");  // stories260K.gguf ships no chat template
+  ASSERT_TRUE(s.ready()) << s.log();
+  const CurlResult chat = curl("'" + s.url("/v1/chat/completions") + "'",
+                               R"({"messages":[{"role":"user","content":"Hi"}]})");
+  expect_error_shape(chat, 400, "chat_template_missing", "messages");
+  EXPECT_NE(chat.body.find("--template"), std::string::npos) << chat.body;
+  EXPECT_EQ(curl("'" + s.url("/v1/completions") + "'", R"({"prompt":"","max_tokens":3})").status, 200);
+  EXPECT_NE(s.log().find("chat is off"), std::string::npos) << s.log();
 }

@@ -18,6 +18,7 @@ namespace {
 const fs::path kScripts = fs::path(__FILE__).parent_path() / "node";
 const fs::path kDeps = fs::path(HEARTH_BINARY).parent_path() / "node_test_deps";
 const char* kPackages = "openai@6.30.1 ws@8.23.0";
+const std::string kZephyr = std::string(HEARTH_TESTDATA) + "/templates/HuggingFaceH4-zephyr-7b-beta.jinja";
 
 // Installs the npm packages once (under a lock: test binaries may run in parallel).
 std::string install_node_packages() {
@@ -56,20 +57,20 @@ std::string* ServeNode::install_error_ = nullptr;
 }  // namespace
 
 TEST_F(ServeNode, OfficialOpenAiPackage) {
-  ServeProcess s("--api-key test-key -t 1 --template " + std::string(HEARTH_TESTDATA) + "/templates/HuggingFaceH4-zephyr-7b-beta.jinja");
+  ServeProcess s("--api-key test-key -t 1 --template " + kZephyr);
   ASSERT_TRUE(s.ready()) << s.log();
   expect_script_passes("openai_client.cjs",
                        s.url() + " " + std::string(HEARTH_TESTDATA) + "/models/stories260K.greedy_bos.json");
 }
 
 TEST_F(ServeNode, WebSocketStreamsAndCancels) {
-  ServeProcess s("--api-key test-key -t 1 --template " + std::string(HEARTH_TESTDATA) + "/templates/HuggingFaceH4-zephyr-7b-beta.jinja");
+  ServeProcess s("--api-key test-key -t 1 --template " + kZephyr);
   ASSERT_TRUE(s.ready()) << s.log();
   expect_script_passes("websocket.cjs", s.url());
 }
 
 TEST_F(ServeNode, SixteenConcurrentStreamsAndAKilledClient) {
-  ServeProcess s("-t 2");
+  ServeProcess s("-t 2 --template " + kZephyr);
   ASSERT_TRUE(s.ready()) << s.log();
   expect_script_passes("concurrency.cjs", s.url());
 }

@@ -98,7 +98,9 @@ class BytePromptBuilder : public hearth::server::PromptBuilder {
  public:
   hearth::server::ChatPrompt chat(const Json& messages, const Json&, const Json&) const override {
     hearth::server::ChatPrompt p;
-    p.tokens = completion(hearth::server::ChatMlPromptBuilder::render(messages));
+    std::string text;
+    for (const auto& m : messages) text += m["role"].get<std::string>() + ": " + m.value("content", "") + "\n";
+    p.tokens = completion(text);
     return p;
   }
   std::vector<int32_t> completion(const std::string& prompt) const override {

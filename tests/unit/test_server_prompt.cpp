@@ -1,4 +1,4 @@
-// Chat messages -> prompt tokens: the ChatML fallback and real Hugging Face templates, checked
+// Chat messages -> prompt tokens: real Hugging Face templates, checked
 // against renderings by Python jinja2 (chat_template_expected/) and the stories260K tokenizer.
 #include <gtest/gtest.h>
 
@@ -7,10 +7,12 @@
 
 #include "core/error.h"
 #include "engine/model_loader.h"
+#include "server/api_error.h"
 #include "server/prompt_builder.h"
 #include "tokenizer/tokenizer.h"
 
-using hearth::server::ChatMlPromptBuilder;
+using hearth::server::ApiError;
+using hearth::server::CompletionOnlyPromptBuilder;
 using hearth::server::TemplatePromptBuilder;
 using Json = nlohmann::ordered_json;
 
@@ -26,7 +28,7 @@ std::string read(const std::string& path) {
 }
 
 const hearth::tok::Tokenizer& tokenizer() {
-  static const auto t = hearth::load_gguf_tokenizer(kData + "/models/stories260K.gguf");
+  static const auto t = hearth::load_model_tokenizer(kData + "/models/stories260K.gguf");
   return *t;
 }
 
@@ -38,18 +40,19 @@ TemplatePromptBuilder builder_for(const std::string& template_file) {
 
 }  // namespace
 
-TEST(ServerPrompt, ChatMlFallback) {
-  const Json messages = Json::parse(R"([{"role":"system","content":"Be kind."},{"role":"user","content":"Hi"},
-                                        {"role":"assistant","content":null}])");
-  EXPECT_EQ(ChatMlPromptBuilder::render(messages),
-            "<|im_start|>system\nBe kind.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
-            "<|im_start|>assistant\n<|im_end|>\n<|im_start|>assistant\n");
-  const ChatMlPromptBuilder b(tokenizer());
-  const auto p = b.chat(messages, nullptr, nullptr);
-  EXPECT_EQ(p.tokens, tokenizer().encode(ChatMlPromptBuilder::render(messages), true, true));
-  EXPECT_FALSE(p.reasoning);
-  EXPECT_THROW(b.chat(messages, Json::parse(R"([{"type":"function"}])"), nullptr), hearth::Error);
-  EXPECT_EQ(b.completion("Once"), tokenizer().encode("Once", true, true));
+TEST(ServerPrompt, WithoutATemplateChatIsRefusedAndCompletionsWork) {
+  const CompletionOnlyPromptBuilder b(tokenizer(), "model.gguf ships no chat template");
+  try {
+    b.chat(Json::parse(R"([{"role":"user","content":"Hi"}])"), nullptr, nullptr);
+    FAIL() << "chat without a template";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.status(), 400);
+    EXPECT_EQ(e.param(), "messages");
+    EXPECT_EQ(e.code(), "chat_template_missing");
+    EXPECT_NE(std::string(e.what()).find("ships no chat template"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--template"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(b.completion("Once"), tokenizer().encode("Once", /*add_special=*/true, /*parse_special=*/true));
 }
 
 TEST(ServerPrompt, ZephyrTemplateMatchesPythonJinja) {
@@ -67,7 +70,7 @@ TEST(ServerPrompt, ZephyrTemplateMatchesPythonJinja) {
     // The template writes BOS itself where it wants one: nothing is added; "</s>" in the text
     // is the end-of-sequence token.
     EXPECT_EQ(p.tokens, tokenizer().encode(want, /*add_special=*/false, /*parse_special=*/true)) << c["name"];
-    EXPECT_FALSE(p.reasoning);
+    EXPECT_FALSE(p.reasoning.enabled());
     ++checked;
   }
   EXPECT_GE(checked, 2);
@@ -76,9 +79,9 @@ TEST(ServerPrompt, ZephyrTemplateMatchesPythonJinja) {
 TEST(ServerPrompt, ReasoningTemplateOpensTheSection) {
   const TemplatePromptBuilder b = builder_for("deepseek-ai-DeepSeek-R1-Distill-Llama-8B.jinja");
   const auto p = b.chat(Json::parse(R"([{"role":"user","content":"2+2?"}])"), nullptr, nullptr);
-  ASSERT_TRUE(p.reasoning);
-  EXPECT_EQ(p.reasoning->start, "<think>");
-  EXPECT_EQ(p.reasoning->end, "</think>");
+  ASSERT_TRUE(p.reasoning.enabled());
+  EXPECT_EQ(p.reasoning.open, "<think>");
+  EXPECT_EQ(p.reasoning.close, "</think>");
   EXPECT_TRUE(p.reasoning_open);  // its generation prompt ends in "<think>\n"
 }
 

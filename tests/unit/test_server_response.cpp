@@ -19,6 +19,8 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
+const ReasoningMarkers kThink{.open = "<think>", .close = "</think>"};
+
 Event delta(std::string text, std::vector<int32_t> ids = {1}) {
   Event e{};
   e.kind = Event::Kind::Delta;
@@ -154,7 +156,7 @@ TEST(ServerResponse, CompletionsLogprobsLegacyShape) {
 
 TEST(ServerResponse, ReasoningContentSplitStreamingAndWhole) {
   ResponseContext c = context(Endpoint::ChatCompletions);
-  c.reasoning = ReasoningMarkers{};
+  c.reasoning = kThink;
   ResponseBuilder s(c);
   std::string reasoning, content;
   for (const Json& ch : stream_all(s, {delta("<thi"), delta("nk>\nLet me"), delta(" think.\n</th"),
@@ -216,7 +218,7 @@ TEST(ServerSse, Framing) {
 namespace {
 
 std::pair<std::string, std::string> split_whole(const std::string& text, bool inside = false) {
-  ReasoningSplitter s(ReasoningMarkers{}, inside);
+  ReasoningSplitter s(kThink, inside);
   auto a = s.push(text);
   auto b = s.flush();
   return {a.reasoning + b.reasoning, a.content + b.content};
@@ -224,7 +226,7 @@ std::pair<std::string, std::string> split_whole(const std::string& text, bool in
 
 // The same text pushed one byte at a time must give the same split.
 std::pair<std::string, std::string> split_bytewise(const std::string& text, bool inside = false) {
-  ReasoningSplitter s(ReasoningMarkers{}, inside);
+  ReasoningSplitter s(kThink, inside);
   std::string r, c;
   for (char ch : text) {
     auto p = s.push(std::string(1, ch));
@@ -265,7 +267,7 @@ TEST(ReasoningSplitter, PromptThatOpenedTheSection) {
 }
 
 TEST(ReasoningSplitter, CustomMarkers) {
-  ReasoningSplitter s(ReasoningMarkers{"[THINK]", "[/THINK]"}, false);
+  ReasoningSplitter s(ReasoningMarkers{.open = "[THINK]", .close = "[/THINK]"}, false);
   auto a = s.push("[THINK]hm[/THINK]ok");
   EXPECT_EQ(a.reasoning, "hm");
   EXPECT_EQ(a.content, "ok");
