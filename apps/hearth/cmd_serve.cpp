@@ -160,7 +160,8 @@ void add_serve_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("serve", "Serve a model over an OpenAI-compatible HTTP API (SSE, WebSocket)");
   cmd->add_option("-m,--model", o->model, "A .gguf file, a Hugging Face folder, or a model id in the HF cache")
       ->required();
-  cmd->add_option("--tokenizer", o->tokenizer, "Take the vocabulary from this GGUF file");
+  cmd->add_option("--tokenizer", o->tokenizer,
+                  "Take the tokenizer from here (a .gguf, a tokenizer.json, or a folder with one)");
   cmd->add_option("--template", o->chat_template,
                   "Jinja chat template file (default: the model's own)");
   cmd->add_option("--alias", o->alias, "The model's name in the API (default: the file name)");
@@ -172,9 +173,10 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--max-running", o->engine.max_running, "Sequences in the running batch at once")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  // Requests pass through the queue on their way into the batch, so 0 would refuse them all.
   cmd->add_option("--max-queue", o->engine.max_queue, "Waiting requests beyond which new ones get 429")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::PositiveNumber);
   cmd->add_option("-c,--ctx-size", o->ctx, "Most tokens one sequence may use (default: model's, max 4096)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--kv-tokens", o->kv_tokens, "Token positions in the shared KV cache (default: max(16384, ctx))")
