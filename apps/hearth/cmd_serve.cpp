@@ -172,28 +172,28 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--cors-origin", o->http.cors_origin, "Allow browser requests from this origin (or *)");
   cmd->add_option("--max-running", o->engine.max_running, "Sequences in the running batch at once")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 4096));
   // Requests pass through the queue on their way into the batch, so 0 would refuse them all.
   cmd->add_option("--max-queue", o->engine.max_queue, "Waiting requests beyond which new ones get 429")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1000000));
   cmd->add_option("-c,--ctx-size", o->ctx, "Most tokens one sequence may use (default: model's, max 4096)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
   cmd->add_option("--kv-tokens", o->kv_tokens, "Token positions in the shared KV cache (default: max(16384, ctx))")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   cmd->add_option("-b,--batch-tokens", o->engine.max_batch_tokens, "Tokens per forward step")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   cmd->add_option("-t,--threads", o->engine.threads, "Compute threads (default: physical cores)");
   cmd->add_option("--http-threads", o->http.http_threads, "Threads for connections (I/O only)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 256));
   cmd->add_option("--max-body-bytes", o->http.max_body_bytes, "Largest request body; larger ones get 413")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   cmd->add_option("--drain-timeout", o->drain_timeout_s, "On SIGTERM, seconds running requests may finish")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0.0, 86400.0));
   cmd->callback([o] { serve(*o); });
 }
 
