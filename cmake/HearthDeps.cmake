@@ -3,6 +3,8 @@ find_package(Threads REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
+# Boost.Beast + Boost.Asio (header-only) for `hearth serve`; Debian libboost1.81-dev.
+find_package(Boost 1.81 CONFIG REQUIRED COMPONENTS headers)
 find_package(ZLIB REQUIRED)  # gzip-compressed tokenizer.json files
 find_package(PkgConfig REQUIRED)
 # Tokenizers: PCRE2 runs the pre-tokenizer regexes of tokenizer.json files (UTF + UCP, JIT);
@@ -12,7 +14,7 @@ pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 
 add_library(hearth_deps INTERFACE)
 target_link_libraries(hearth_deps INTERFACE Threads::Threads nlohmann_json::nlohmann_json fmt::fmt
-                      ZLIB::ZLIB PkgConfig::PCRE2 PkgConfig::UTF8PROC)
+                      ZLIB::ZLIB PkgConfig::PCRE2 PkgConfig::UTF8PROC Boost::headers)
 
 # `hearth chat`: line editing and history (libedit's readline interface).
 pkg_check_modules(LIBEDIT REQUIRED IMPORTED_TARGET libedit)

@@ -11,5 +11,6 @@ void add_synth_command(CLI::App& app);
 void add_chat_command(CLI::App& app);
 void add_text_commands(CLI::App& app);
 void add_fit_command(CLI::App& app);
+void add_serve_command(CLI::App& app);
 
 }  // namespace hearth::cli

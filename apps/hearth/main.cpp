@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   hearth::cli::add_chat_command(app);
   hearth::cli::add_text_commands(app);
   hearth::cli::add_fit_command(app);
+  hearth::cli::add_serve_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,214 @@
+// hearth serve: an OpenAI-compatible HTTP server (SSE and WebSocket streaming) over one model.
+//
+// The port opens first, so /health can say "loading" while the model loads on another
+// thread. The main thread only waits for SIGTERM/SIGINT; then the server stops accepting,
+// lets running streams finish (up to --drain-timeout) and the process exits 0.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "commands.h"
+#include "core/error.h"
+#include "engine/engine.h"
+#include "engine/model_loader.h"
+#include "server/prompt_builder.h"
+#include "server/server.h"
+#include "template/chat_template.h"
+#include "tokenizer/tokenizer.h"
+
+namespace hearth::cli {
+namespace {
+
+struct ServeOptions {
+  std::string model, tokenizer, alias, api_key_file, chat_template;
+  server::ServerConfig http;
+  engine::EngineConfig engine;
+  int64_t ctx = 0;         // 0: the model's, at most 4096
+  int64_t kv_tokens = 0;   // 0: max(16384, ctx)
+  double drain_timeout_s = 30;
+};
+
+std::vector<std::string> read_api_keys(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail("--api-key-file {}: cannot open it", path);
+  std::vector<std::string> keys;
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t b = line.find_first_not_of(" \t\r");
+    const size_t e = line.find_last_not_of(" \t\r");
+    if (b == std::string::npos || line[b] == '#') continue;  // blank or comment
+    keys.push_back(line.substr(b, e - b + 1));
+  }
+  if (keys.empty()) fail("--api-key-file {}: no keys in it (one key per line)", path);
+  return keys;
+}
+
+std::string model_id_of(const std::string& path) {
+  std::filesystem::path p(path);
+  while (!p.empty() && p.filename().empty()) p = p.parent_path();  // "folder/" -> "folder"
+  return p.extension() == ".gguf" ? p.stem().string() : p.filename().string();
+}
+
+std::string read_file(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{} {}: cannot read it", what, path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Chat messages -> tokens: --template FILE, else the model's own template (GGUF
+// tokenizer.chat_template or tokenizer_config.json), else ChatML.
+std::unique_ptr<server::PromptBuilder> make_prompt_builder(const tok::Tokenizer& tokenizer,
+                                                           const std::string& template_path) {
+  std::string source = template_path.empty() ? tokenizer.chat_template()
+                                             : read_file(template_path, "--template");
+  if (source.empty()) {
+    std::fprintf(stderr, "hearth serve: the model has no chat template; chat uses ChatML (pass --template FILE)\n");
+    return std::make_unique<server::ChatMlPromptBuilder>(tokenizer);
+  }
+  auto piece = [&](int32_t id) { return id >= 0 ? tokenizer.token_piece(id) : std::string(); };
+  try {
+    return std::make_unique<server::TemplatePromptBuilder>(
+        tmpl::ChatTemplate::from_source(std::move(source), piece(tokenizer.bos()), piece(tokenizer.eos())),
+        tokenizer);
+  } catch (const std::exception& e) {
+    fail("chat template {}: {}", template_path.empty() ? "of the model" : template_path, e.what());
+  }
+}
+
+// Everything that exists once the model is loaded; destroyed after the server has stopped.
+struct Loaded {
+  LoadedModel model;
+  std::unique_ptr<engine::Engine> engine;
+  std::unique_ptr<server::EngineBackend> backend;
+  std::unique_ptr<server::PromptBuilder> builder;
+};
+
+std::unique_ptr<Loaded> load(const ServeOptions& o, server::Server& srv) {
+  auto l = std::make_unique<Loaded>();
+  l->model = load_model_and_tokenizer(o.model, o.tokenizer);
+  if (!l->model.tokenizer)
+    fail("no tokenizer for this model: {}. Pass --tokenizer FILE.gguf", l->model.tokenizer_note);
+  const ModelConfig& c = l->model.model->config();
+  engine::EngineConfig ec = o.engine;
+  ec.n_ctx_per_sequence = o.ctx > 0 ? o.ctx : std::min<int64_t>(c.max_context, 4096);
+  ec.kv_cache_tokens = o.kv_tokens > 0 ? o.kv_tokens : std::max<int64_t>(16384, ec.n_ctx_per_sequence);
+  l->engine = std::make_unique<engine::Engine>(*l->model.model, *l->model.tokenizer, ec);
+  l->backend = std::make_unique<server::EngineBackend>(*l->engine);
+  l->builder = make_prompt_builder(*l->model.tokenizer, o.chat_template);
+
+  server::ModelInfo info;
+  info.id = o.alias.empty() ? model_id_of(l->model.path) : o.alias;
+  info.path = o.model;
+  info.n_vocab = static_cast<int32_t>(c.n_vocab);
+  info.n_ctx = ec.n_ctx_per_sequence;
+  info.created = static_cast<int64_t>(std::time(nullptr));
+  srv.set_ready(*l->backend, *l->builder, info);
+  std::fprintf(stderr,
+               "hearth serve: model '%s' ready (%.2f s): context %lld per sequence, KV cache %lld "
+               "tokens, up to %d running and %d queued\n",
+               info.id.c_str(), l->model.load_seconds, static_cast<long long>(ec.n_ctx_per_sequence),
+               static_cast<long long>(ec.kv_cache_tokens), ec.max_running, ec.max_queue);
+  return l;
+}
+
+void serve(ServeOptions o) {
+  if (!o.api_key_file.empty())
+    for (auto& k : read_api_keys(o.api_key_file)) o.http.api_keys.push_back(k);
+  o.http.drain_timeout = std::chrono::milliseconds(static_cast<int64_t>(o.drain_timeout_s * 1000));
+  o.http.version = HEARTH_VERSION;
+
+  // Signals are taken by sigwait() in this thread only: block them before any thread starts
+  // (threads inherit the mask). A write to a closed socket must be an error, not SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  server::Server srv(o.http);
+  srv.start();
+  std::printf("hearth serve: listening on http://%s:%u\n", o.http.host.c_str(), srv.port());
+  std::fflush(stdout);
+
+  std::unique_ptr<Loaded> loaded;
+  std::exception_ptr load_error;
+  std::thread loader([&] {
+    try {
+      loaded = load(o, srv);
+    } catch (...) {
+      load_error = std::current_exception();
+      kill(getpid(), SIGTERM);  // wake the main thread
+    }
+  });
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  loader.join();  // a load in progress finishes first (it cannot be interrupted)
+  if (!load_error)
+    std::fprintf(stderr, "hearth serve: %s, draining (up to %.0f s)\n",
+                 sig == SIGINT ? "interrupted" : "terminated", o.drain_timeout_s);
+  srv.shutdown();
+  loaded.reset();  // the engine stops after every connection is gone
+  if (load_error) std::rethrow_exception(load_error);
+  std::fprintf(stderr, "hearth serve: stopped\n");
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app) {
+  auto o = std::make_shared<ServeOptions>();
+  CLI::App* cmd = app.add_subcommand("serve", "Serve a model over an OpenAI-compatible HTTP API (SSE, WebSocket)");
+  cmd->add_option("-m,--model", o->model, "A .gguf file, a Hugging Face folder, or a model id in the HF cache")
+      ->required();
+  cmd->add_option("--tokenizer", o->tokenizer, "Take the vocabulary from this GGUF file");
+  cmd->add_option("--template", o->chat_template,
+                  "Jinja chat template file (default: the model's own; ChatML if it has none)");
+  cmd->add_option("--alias", o->alias, "The model's name in the API (default: the file name)");
+  cmd->add_option("--host", o->http.host, "Address to listen on")->capture_default_str();
+  cmd->add_option("--port", o->http.port, "Port to listen on (0: any free one)")->capture_default_str();
+  cmd->add_option("--api-key", o->http.api_keys, "Require this key as 'Authorization: Bearer KEY' (repeatable)");
+  cmd->add_option("--api-key-file", o->api_key_file, "Read keys from this file, one per line");
+  cmd->add_option("--cors-origin", o->http.cors_origin, "Allow browser requests from this origin (or *)");
+  cmd->add_option("--max-running", o->engine.max_running, "Sequences in the running batch at once")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-queue", o->engine.max_queue, "Waiting requests beyond which new ones get 429")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("-c,--ctx-size", o->ctx, "Most tokens one sequence may use (default: model's, max 4096)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--kv-tokens", o->kv_tokens, "Token positions in the shared KV cache (default: max(16384, ctx))")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("-b,--batch-tokens", o->engine.max_batch_tokens, "Tokens per forward step")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("-t,--threads", o->engine.threads, "Compute threads (default: physical cores)");
+  cmd->add_option("--http-threads", o->http.http_threads, "Threads for connections (I/O only)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-body-bytes", o->http.max_body_bytes, "Largest request body; larger ones get 413")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--drain-timeout", o->drain_timeout_s, "On SIGTERM, seconds running requests may finish")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->callback([o] { serve(*o); });
+}
+
+}  // namespace hearth::cli
