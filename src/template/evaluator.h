@@ -85,7 +85,8 @@ class Interpreter {
   Flow exec_for(const ast::For& node, Scope& scope, std::string& out);
   void run_loop(const ast::For& node, std::vector<Value> items, Scope& scope, std::string& out, int depth);
   void exec_call_block(const ast::CallBlock& node, Scope& scope, std::string& out);
-  std::string capture(const ast::Body& body, Scope& parent);
+  // Runs a body in its own scope, collecting its output in `text`.
+  Flow capture(const ast::Body& body, Scope& parent, std::string& text);
   void assign(const ast::Target& target, const Value& value, Scope& scope);
   Value make_macro(const ast::Macro& macro, Scope& scope);
   void append_output(std::string& out, std::string_view text) const;

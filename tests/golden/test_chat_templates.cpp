@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -201,19 +202,43 @@ TEST(ChatTemplateConfig, NamedTemplatesAndAddedTokens) {
     "eos_token": "<E>",
     "chat_template": [
       {"name": "default", "template": "{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}{{ eos_token }}"},
-      {"name": "tool_use", "template": "tools={{ tools|length }}"}
+      {"name": "tool_use", "template": "tools={{ tools|tojson }}"}
     ]})");
   const json messages = json::parse(R"([{"role":"user","content":"x"}])");
-  EXPECT_EQ(ChatTemplate::from_tokenizer_config(config, "cfg.json").apply(messages, false), "<B>x<E>");
-  const ChatTemplate tool_use = ChatTemplate::from_tokenizer_config(config, "cfg.json", "tool_use");
-  EXPECT_EQ(tool_use.apply(messages, false, json::parse("[1, 2]")), "tools=2");
+  // Like transformers: "tool_use" when tools are passed, "default" otherwise.
+  const ChatTemplate chat = ChatTemplate::from_tokenizer_config(config, "cfg.json");
+  EXPECT_EQ(chat.apply(messages, false), "<B>x<E>");
+  EXPECT_EQ(chat.apply(messages, false, json::parse("[1, 2]")), "tools=[1, 2]");
+  // A name picks one template for every call.
+  const ChatTemplate by_name = ChatTemplate::from_tokenizer_config(config, "cfg.json", "default");
+  EXPECT_EQ(by_name.apply(messages, false, json::parse("[1, 2]")), "<B>x<E>");
+  EXPECT_EQ(ChatTemplate::from_tokenizer_config(config, "cfg.json", "tool_use").apply(messages, false), "tools=null");
   EXPECT_THROW(ChatTemplate::from_tokenizer_config(config, "cfg.json", "rag"), hearth::Error);
   EXPECT_THROW(ChatTemplate::from_tokenizer_config(json::object(), "cfg.json"), hearth::Error);
+  const json no_default = json::parse(R"({"chat_template": [{"name": "rag", "template": "r"}]})");
+  EXPECT_THROW(ChatTemplate::from_tokenizer_config(no_default, "cfg.json"), hearth::Error);
 }
 
 TEST(ChatTemplateConfig, MissingSpecialTokensStayUndefined) {
   const ChatTemplate chat = ChatTemplate::from_source("{{ bos_token is defined }}/{{ eos_token is defined }}", "", "</s>");
   EXPECT_EQ(chat.apply(json::array(), false), "False/True");
+}
+
+// Rendering a prompt happens once per request; it should cost microseconds, not milliseconds.
+TEST(ChatTemplatePerformance, TypicalRenderTakesWellUnderAMillisecond) {
+  const json expected = load_expected("Qwen-Qwen3-0.6B");
+  const Template t = Template::parse(read_file(fs::path(kTestdata) / "templates" / "Qwen-Qwen3-0.6B.jinja"), "qwen3");
+  const json* inputs = nullptr;
+  for (const json& c : expected.at("cases"))
+    if (c.at("name") == "tool_call_roundtrip_gen") inputs = &c.at("inputs");
+  ASSERT_NE(inputs, nullptr);
+  const int renders = 200;
+  size_t bytes = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < renders; ++i) bytes += t.render(*inputs).size();
+  const double micros = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GT(bytes, 0u);
+  EXPECT_LT(micros / renders, 1000.0) << "average render time in microseconds";
 }
 
 }  // namespace

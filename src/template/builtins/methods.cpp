@@ -448,7 +448,7 @@ Value d_pop(Interpreter&, const Value& self, Arguments& a) {
 Value d_popitem(Interpreter&, const Value& self, Arguments& a) {
   ArgReader("popitem", a).finish();
   DictObject& d = self.dict_object();
-  if (d.empty()) value_error("popitem(): dictionary is empty");
+  if (d.empty()) value_error("'popitem(): dictionary is empty'");  // str(KeyError(msg)) quotes it
   const auto last = d.entries().back();
   d.erase(last.first);
   return Value::tuple({last.first, last.second});
