@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "template/chat_template.h"
@@ -222,6 +223,36 @@ TEST(ChatTemplateConfig, NamedTemplatesAndAddedTokens) {
 TEST(ChatTemplateConfig, MissingSpecialTokensStayUndefined) {
   const ChatTemplate chat = ChatTemplate::from_source("{{ bos_token is defined }}/{{ eos_token is defined }}", "", "</s>");
   EXPECT_EQ(chat.apply(json::array(), false), "False/True");
+}
+
+// A server renders prompts for several requests at once with one parsed template.
+TEST(ChatTemplateConcurrency, ParallelRendersOfOneTemplateAgree) {
+  const json expected = load_expected("meta-llama-Llama-3.1-8B-Instruct");
+  const Template t = Template::parse(read_file(template_path(expected)), "llama31", hf_options());
+  std::vector<std::string> results(4 * expected.at("cases").size());
+  std::vector<std::thread> threads;
+  for (size_t worker = 0; worker < 4; ++worker) {
+    threads.emplace_back([&, worker] {
+      for (int round = 0; round < 50; ++round)
+        for (size_t i = 0; i < expected.at("cases").size(); ++i) {
+          const json& c = expected.at("cases")[i];
+          std::string out;
+          try {
+            out = t.render(c.at("inputs"));
+          } catch (const TemplateError& e) {
+            out = std::string("error: ") + e.what();
+          }
+          results[worker * expected.at("cases").size() + i] = out;
+        }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  for (size_t worker = 0; worker < 4; ++worker)
+    for (size_t i = 0; i < expected.at("cases").size(); ++i) {
+      const json& result = expected.at("cases")[i].at("result");
+      if (!result.at("raises").get<bool>())
+        EXPECT_EQ(results[worker * expected.at("cases").size() + i], result.at("output").get<std::string>());
+    }
 }
 
 // Rendering a prompt happens once per request; it should cost microseconds, not milliseconds.

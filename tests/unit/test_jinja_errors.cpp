@@ -36,15 +36,15 @@ TemplateError render_error(const std::string& source, const json& variables = js
 TEST(JinjaParseErrors, UnbalancedBraceHasLineAndColumn) {
   const TemplateError e = parse_error("line1\n\n{{ a } }}");
   EXPECT_EQ(e.kind(), ErrorKind::Syntax);
-  EXPECT_EQ(e.line(), 3);
-  EXPECT_EQ(e.column(), 6);
+  EXPECT_EQ(e.line, 3);
+  EXPECT_EQ(e.column, 6);
   EXPECT_EQ(e.message(), "unexpected '}'");
   EXPECT_STREQ(e.what(), "template.jinja:3:6: unexpected '}'");
 }
 
 TEST(JinjaParseErrors, UnclosedBlockSaysWhatIsMissing) {
   const TemplateError e = parse_error("{% for m in messages %}\n{{ m.content }}\n");
-  EXPECT_EQ(e.line(), 2);
+  EXPECT_EQ(e.line, 2);
   EXPECT_EQ(e.message(),
             "Unexpected end of template. Jinja was looking for the following tags: 'endfor' or 'else'. "
             "The innermost block that needs to be closed is 'for'.");
@@ -52,8 +52,8 @@ TEST(JinjaParseErrors, UnclosedBlockSaysWhatIsMissing) {
 
 TEST(JinjaParseErrors, NestingMistake) {
   const TemplateError e = parse_error("{% if x %}\n  {% for y in z %}\n  {% endif %}");
-  EXPECT_EQ(e.line(), 3);
-  EXPECT_EQ(e.column(), 6);
+  EXPECT_EQ(e.line, 3);
+  EXPECT_EQ(e.column, 6);
   EXPECT_EQ(e.message(),
             "Encountered unknown tag 'endif'. You probably made a nesting mistake. Jinja is expecting this tag, "
             "but currently looking for 'endfor' or 'else'. The innermost block that needs to be closed is 'for'.");
@@ -63,8 +63,8 @@ TEST(JinjaParseErrors, UnknownTagFilterAndTest) {
   EXPECT_EQ(parse_error("{% foo %}").message(), "Encountered unknown tag 'foo'.");
   const TemplateError filter = parse_error("ab\n  {{ x|from_json }}");
   EXPECT_EQ(filter.message(), "No filter named 'from_json'.");
-  EXPECT_EQ(filter.line(), 2);
-  EXPECT_EQ(filter.column(), 8);
+  EXPECT_EQ(filter.line, 2);
+  EXPECT_EQ(filter.column, 8);
   EXPECT_EQ(parse_error("{{ x is frobbed }}").message(), "No test named 'frobbed'.");
 }
 
@@ -78,7 +78,7 @@ TEST(JinjaParseErrors, UnknownFilterInsideIfFailsOnlyWhenReached) {
   } catch (const TemplateError& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Runtime);
     EXPECT_EQ(e.message(), "No filter named 'from_json' found.");
-    EXPECT_EQ(e.column(), 16);
+    EXPECT_EQ(e.column, 16);
   }
 }
 
@@ -97,8 +97,8 @@ TEST(JinjaParseErrors, ExpressionErrors) {
 
 TEST(JinjaParseErrors, ColumnsCountCharactersNotBytes) {
   const TemplateError e = parse_error("éé {{ ) }}");
-  EXPECT_EQ(e.line(), 1);
-  EXPECT_EQ(e.column(), 7);
+  EXPECT_EQ(e.line, 1);
+  EXPECT_EQ(e.column, 7);
 }
 
 TEST(JinjaParseErrors, LoadingOtherTemplatesIsRefused) {
@@ -115,8 +115,8 @@ TEST(JinjaRenderErrors, UndefinedAttributeOfUndefined) {
   const TemplateError e = render_error("ok\n  {{ x.a.b }}", json{{"x", json::object()}});
   EXPECT_EQ(e.kind(), ErrorKind::Undefined);
   EXPECT_EQ(e.message(), "'dict object' has no attribute 'a'");
-  EXPECT_EQ(e.line(), 2);
-  EXPECT_EQ(e.column(), 6);
+  EXPECT_EQ(e.line, 2);
+  EXPECT_EQ(e.column, 6);
   EXPECT_STREQ(e.what(), "template.jinja:2:6: 'dict object' has no attribute 'a'");
 }
 
@@ -130,7 +130,7 @@ TEST(JinjaRenderErrors, PythonTypeErrors) {
   const TemplateError e = render_error("éé {{ 1 + 'a' }}");
   EXPECT_EQ(e.kind(), ErrorKind::Type);
   EXPECT_EQ(e.message(), "unsupported operand type(s) for +: 'int' and 'str'");
-  EXPECT_EQ(e.column(), 7);
+  EXPECT_EQ(e.column, 7);
 }
 
 TEST(JinjaRenderErrors, ImmutableSandboxRefusesMutation) {
@@ -152,8 +152,8 @@ TEST(JinjaRenderErrors, RaiseExceptionKeepsTheExactMessage) {
     EXPECT_EQ(std::string(e.what()), message);
     EXPECT_EQ(e.message(), message);
     EXPECT_EQ(e.kind(), ErrorKind::Raised);
-    EXPECT_EQ(e.line(), 2);
-    EXPECT_EQ(e.column(), 12);
+    EXPECT_EQ(e.line, 2);
+    EXPECT_EQ(e.column, 12);
     EXPECT_EQ(e.template_name(), "chat.jinja");
   }
   // A RaisedError is a TemplateError and a hearth::Error, for callers that catch broadly.
