@@ -48,7 +48,7 @@ enum class Flow { Normal, Break, Continue };
 // through this interface.
 class Interpreter {
  public:
-  Interpreter(const CompiledTemplate& compiled);
+  explicit Interpreter(const CompiledTemplate& compiled);
   ~Interpreter();
   Interpreter(const Interpreter&) = delete;
   Interpreter& operator=(const Interpreter&) = delete;
@@ -66,7 +66,7 @@ class Interpreter {
   Value getitem(const Value& object, const Value& key);
   // Refuses strings, lists or outputs larger than max_output_bytes.
   void check_size(size_t bytes) const;
-  // Counts loop iterations (and other per-item work) against max_loop_iterations.
+  // Counts loop iterations against max_loop_iterations.
   void count_iterations(size_t n);
   std::tm now() const;
   // A container received a reference to another container, so it may now be part of a
@@ -77,8 +77,6 @@ class Interpreter {
   Value call_macro(const ast::Macro& macro, Scope* closure, Arguments& args);
 
  private:
-  friend class LoopCallable;
-
   // statements
   Flow exec_body(const ast::Body& body, Scope& scope, std::string& out);
   Flow exec(const ast::Stmt& stmt, Scope& scope, std::string& out);
