@@ -156,6 +156,39 @@ INSTANTIATE_TEST_SUITE_P(Templates, ChatTemplateFile, ::testing::ValuesIn(expect
                            return name;
                          });
 
+// Every template collected in templates/ (including those whose expected renderings are held
+// out) must at least parse: Python's jinja2 compiles all of them.
+std::vector<std::string> template_files() {
+  std::vector<std::string> paths;
+  const fs::path dir = fs::path(kTestdata) / "templates";
+  if (!fs::is_directory(dir)) return paths;
+  for (const auto& entry : fs::recursive_directory_iterator(dir))
+    if (entry.path().extension() == ".jinja") paths.push_back(fs::relative(entry.path(), dir).string());
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+class TemplateFile : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TemplateFile, Parses) {
+  const fs::path path = fs::path(kTestdata) / "templates" / GetParam();
+  const std::string source = read_file(path);
+  ASSERT_FALSE(source.empty()) << "cannot read " << path;
+  try {
+    Template::parse(source, GetParam(), hf_options());
+  } catch (const TemplateError& e) {
+    FAIL() << e.what();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Collected, TemplateFile, ::testing::ValuesIn(template_files()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string name = info.param;
+                           for (char& ch : name)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return name;
+                         });
+
 // The founding example's model: Zephyr (HuggingFaceH4/zephyr-7b-beta), through the chat
 // layer as an application would call it.
 TEST(ZephyrTemplate, ChatTemplateApplyMatchesTransformers) {
