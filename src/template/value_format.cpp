@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "template/loop.h"
 #include "template/pystr.h"
 #include "template/value.h"
 
@@ -59,7 +60,11 @@ void append_str_at(std::string& out, const Value& v, int depth) {
       out += '>';
       return;
     case Kind::Callable: out += v.callable_object().describe(); return;
-    case Kind::Loop: out += "<LoopContext>"; return;
+    case Kind::Loop: {
+      const auto& loop = v.object_as<LoopState>();
+      fmt::format_to(std::back_inserter(out), "<LoopContext {}/{}>", loop.index0 + 1, loop.length());
+      return;
+    }
   }
 }
 
