@@ -36,8 +36,6 @@ class ArgReader {
   Value required(std::string_view name);
   // Everything consumed? Throws TypeError for leftovers.
   void finish();
-  // Positional arguments not yet consumed (for *args functions).
-  std::vector<Value> rest_positional();
 
  private:
   std::string_view function_;

@@ -19,8 +19,8 @@ FilterFn find_sequence_filter(std::string_view name);
 std::optional<int64_t> parse_int(std::string_view text, int base);
 std::optional<double> parse_float(std::string_view text);
 
-// An integer argument (bool counts, as in Python); TypeError naming `what` otherwise.
-int64_t int_arg(const Value& v, std::string_view what);
+// An integer argument (bool counts, as in Python); Python's TypeError otherwise.
+int64_t int_arg(const Value& v);
 // A string argument: str() of anything, as jinja2's soft_str.
 std::string str_arg(const Value& v);
 

@@ -22,12 +22,9 @@ std::optional<std::string> token_text(const nlohmann::ordered_json& config, cons
 
 }  // namespace
 
-ChatTemplate::ChatTemplate(std::string source, std::string name, std::optional<std::string> bos,
-                           std::optional<std::string> eos, Options options)
-    : source_(std::move(source)),
-      template_(Template::parse(source_, std::move(name), std::move(options))),
-      bos_token_(std::move(bos)),
-      eos_token_(std::move(eos)) {}
+ChatTemplate::ChatTemplate(std::vector<Variant> variants, std::optional<std::string> bos,
+                           std::optional<std::string> eos)
+    : variants_(std::move(variants)), bos_token_(std::move(bos)), eos_token_(std::move(eos)) {}
 
 ChatTemplate ChatTemplate::from_tokenizer_config(const nlohmann::ordered_json& config, const std::string& source_path,
                                                  std::string name, Options options) {
@@ -35,38 +32,57 @@ ChatTemplate ChatTemplate::from_tokenizer_config(const nlohmann::ordered_json& c
   auto it = config.find("chat_template");
   if (it == config.end() || it->is_null())
     fail("{}: no \"chat_template\"; this model does not define how to format a conversation", source_path);
-  std::string source;
-  std::string label = source_path;
+  std::vector<Variant> variants;
+  auto add = [&](std::string variant_name, std::string source, std::string label) {
+    Template compiled = Template::parse(source, std::move(label), options);
+    variants.push_back({std::move(variant_name), std::move(source), std::move(compiled)});
+  };
   if (it->is_string()) {
     if (!name.empty() && name != "default")
       fail("{}: the chat template has no variant named '{}' (it has a single template)", source_path, name);
-    source = it->get<std::string>();
+    add("default", it->get<std::string>(), source_path);
   } else if (it->is_array()) {
-    const std::string wanted = name.empty() ? "default" : name;
     std::vector<std::string> names;
     for (const auto& entry : *it) {
       if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string() || !entry.contains("template") ||
           !entry["template"].is_string())
         fail("{}: \"chat_template\" list entries must be {{\"name\": ..., \"template\": ...}}", source_path);
       names.push_back(entry["name"].get<std::string>());
-      if (names.back() == wanted) source = entry["template"].get<std::string>();
+      if (name.empty() || names.back() == name)
+        add(names.back(), entry["template"].get<std::string>(), fmt::format("{} ({})", source_path, names.back()));
     }
-    if (source.empty() && std::find(names.begin(), names.end(), wanted) == names.end())
-      fail("{}: no chat template named '{}'; available: {}", source_path, wanted, fmt::join(names, ", "));
-    label = fmt::format("{} ({})", source_path, wanted);
+    if (!name.empty() && variants.empty())
+      fail("{}: no chat template named '{}'; available: {}", source_path, name, fmt::join(names, ", "));
+    if (name.empty() && std::none_of(variants.begin(), variants.end(), [](const Variant& v) { return v.name == "default"; }))
+      fail("{}: the model has several chat templates ({}) and none is named \"default\"; pick one by name",
+           source_path, fmt::join(names, ", "));
   } else {
     fail("{}: \"chat_template\" must be a string or a list of named templates", source_path);
   }
-  return ChatTemplate(std::move(source), std::move(label), token_text(config, "bos_token", source_path),
-                      token_text(config, "eos_token", source_path), std::move(options));
+  if (!name.empty()) variants.front().name = "default";  // the one asked for is used for every call
+  return ChatTemplate(std::move(variants), token_text(config, "bos_token", source_path),
+                      token_text(config, "eos_token", source_path));
 }
 
 ChatTemplate ChatTemplate::from_source(std::string source, std::string bos_token, std::string eos_token,
                                        Options options) {
   auto optional = [](std::string s) { return s.empty() ? std::nullopt : std::optional<std::string>(std::move(s)); };
-  return ChatTemplate(std::move(source), "chat_template", optional(std::move(bos_token)),
-                      optional(std::move(eos_token)), std::move(options));
+  std::vector<Variant> variants;
+  Template compiled = Template::parse(source, "chat_template", std::move(options));
+  variants.push_back({"default", std::move(source), std::move(compiled)});
+  return ChatTemplate(std::move(variants), optional(std::move(bos_token)), optional(std::move(eos_token)));
 }
+
+const ChatTemplate::Variant& ChatTemplate::pick(bool with_tools) const {
+  if (with_tools)
+    for (const Variant& v : variants_)
+      if (v.name == "tool_use") return v;
+  for (const Variant& v : variants_)
+    if (v.name == "default") return v;
+  return variants_.front();
+}
+
+const std::string& ChatTemplate::source() const { return pick(false).source; }
 
 std::string ChatTemplate::apply(const nlohmann::ordered_json& messages, bool add_generation_prompt,
                                 const nlohmann::ordered_json& tools, const nlohmann::ordered_json& extra) const {
@@ -81,7 +97,7 @@ std::string ChatTemplate::apply(const nlohmann::ordered_json& messages, bool add
   if (eos_token_) variables["eos_token"] = *eos_token_;
   if (extra.is_object())
     for (const auto& [key, value] : extra.items()) variables[key] = value;
-  return template_.render(variables);
+  return pick(!tools.is_null()).compiled.render(variables);
 }
 
 }  // namespace hearth::tmpl

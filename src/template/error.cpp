@@ -30,20 +30,20 @@ std::string located(const std::string& message, const std::string& name, int lin
 TemplateError::TemplateError(ErrorKind kind, std::string message, std::string template_name,
                              int line, int column)
     : hearth::Error(located(message, template_name, line, column)),
+      line(line),
+      column(column),
       kind_(kind),
       message_(std::move(message)),
-      template_name_(std::move(template_name)),
-      line_(line),
-      column_(column) {}
+      template_name_(std::move(template_name)) {}
 
 TemplateError::TemplateError(ErrorKind kind, std::string what, std::string message,
                              std::string template_name, int line, int column)
     : hearth::Error(what),
+      line(line),
+      column(column),
       kind_(kind),
       message_(std::move(message)),
-      template_name_(std::move(template_name)),
-      line_(line),
-      column_(column) {}
+      template_name_(std::move(template_name)) {}
 
 RaisedError::RaisedError(const std::string& message, std::string template_name, int line, int column)
     : TemplateError(ErrorKind::Raised, message, message, std::move(template_name), line, column) {}

@@ -30,8 +30,9 @@ class TemplateError : public hearth::Error {
   // The message without the "name:line:column: " prefix.
   const std::string& message() const { return message_; }
   const std::string& template_name() const { return template_name_; }
-  int line() const { return line_; }      // 1-based; 0 when unknown
-  int column() const { return column_; }  // 1-based, in code points
+
+  int line;    // 1-based; 0 when unknown
+  int column;  // 1-based, counted in characters (code points)
 
  protected:
   TemplateError(ErrorKind kind, std::string what, std::string message, std::string template_name,
@@ -41,8 +42,6 @@ class TemplateError : public hearth::Error {
   ErrorKind kind_;
   std::string message_;
   std::string template_name_;
-  int line_;
-  int column_;
 };
 
 // raise_exception(msg) from inside a template: what() == msg, unchanged.

@@ -190,7 +190,10 @@ Flow Interpreter::exec(const Stmt& stmt, Scope& scope, std::string& out) {
       }
       case StmtKind::SetBlock: {
         const auto& node = static_cast<const SetBlock&>(stmt);
-        Value text = Value::string(capture(node.body, scope));
+        std::string captured;
+        // A break/continue inside the block leaves the loop before anything is assigned.
+        if (const Flow flow = capture(node.body, scope, captured); flow != Flow::Normal) return flow;
+        Value text = Value::string(std::move(captured));
         if (node.filter) text = apply_filter_chain(*node.filter, scope, std::move(text));
         assign(node.target, text, scope);
         return Flow::Normal;
@@ -203,7 +206,9 @@ Flow Interpreter::exec(const Stmt& stmt, Scope& scope, std::string& out) {
       case StmtKind::CallBlock: exec_call_block(static_cast<const CallBlock&>(stmt), scope, out); return Flow::Normal;
       case StmtKind::FilterBlock: {
         const auto& node = static_cast<const FilterBlock&>(stmt);
-        const Value result = apply_filter_chain(*node.filter, scope, Value::string(capture(node.body, scope)));
+        std::string captured;
+        if (const Flow flow = capture(node.body, scope, captured); flow != Flow::Normal) return flow;
+        const Value result = apply_filter_chain(*node.filter, scope, Value::string(std::move(captured)));
         append_output(out, to_str(result));
         return Flow::Normal;
       }
@@ -230,12 +235,11 @@ Flow Interpreter::exec(const Stmt& stmt, Scope& scope, std::string& out) {
   return Flow::Normal;
 }
 
-std::string Interpreter::capture(const Body& body, Scope& parent) {
+Flow Interpreter::capture(const Body& body, Scope& parent, std::string& text) {
   auto inner = std::make_unique<Scope>(&parent);
-  std::string text;
-  exec_body(body, *inner, text);
+  const Flow flow = exec_body(body, *inner, text);
   retire(std::move(inner));
-  return text;
+  return flow;
 }
 
 Flow Interpreter::exec_for(const For& node, Scope& scope, std::string& out) {

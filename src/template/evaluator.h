@@ -48,7 +48,7 @@ enum class Flow { Normal, Break, Continue };
 // through this interface.
 class Interpreter {
  public:
-  Interpreter(const CompiledTemplate& compiled);
+  explicit Interpreter(const CompiledTemplate& compiled);
   ~Interpreter();
   Interpreter(const Interpreter&) = delete;
   Interpreter& operator=(const Interpreter&) = delete;
@@ -66,7 +66,7 @@ class Interpreter {
   Value getitem(const Value& object, const Value& key);
   // Refuses strings, lists or outputs larger than max_output_bytes.
   void check_size(size_t bytes) const;
-  // Counts loop iterations (and other per-item work) against max_loop_iterations.
+  // Counts loop iterations against max_loop_iterations.
   void count_iterations(size_t n);
   std::tm now() const;
   // A container received a reference to another container, so it may now be part of a
@@ -77,15 +77,14 @@ class Interpreter {
   Value call_macro(const ast::Macro& macro, Scope* closure, Arguments& args);
 
  private:
-  friend class LoopCallable;
-
   // statements
   Flow exec_body(const ast::Body& body, Scope& scope, std::string& out);
   Flow exec(const ast::Stmt& stmt, Scope& scope, std::string& out);
   Flow exec_for(const ast::For& node, Scope& scope, std::string& out);
   void run_loop(const ast::For& node, std::vector<Value> items, Scope& scope, std::string& out, int depth);
   void exec_call_block(const ast::CallBlock& node, Scope& scope, std::string& out);
-  std::string capture(const ast::Body& body, Scope& parent);
+  // Runs a body in its own scope, collecting its output in `text`.
+  Flow capture(const ast::Body& body, Scope& parent, std::string& text);
   void assign(const ast::Target& target, const Value& value, Scope& scope);
   Value make_macro(const ast::Macro& macro, Scope& scope);
   void append_output(std::string& out, std::string_view text) const;

@@ -73,7 +73,7 @@ Value f_replace(Interpreter& in, const Value& v, Arguments& a) {
   const std::string repl = str_arg(r.required("new"));
   const auto count = r.next("count");
   r.finish();
-  const int64_t n = count && !count->is_none() ? int_arg(*count, "count") : -1;
+  const int64_t n = count && !count->is_none() ? int_arg(*count) : -1;
   const std::string s = to_str(v);
   if (!old.empty()) in.check_size(s.size() + (repl.size() > old.size() ? (repl.size() - old.size()) * (s.size() / old.size()) : 0));
   else in.check_size(s.size() + repl.size() * (py::length(s) + 1));
@@ -90,7 +90,7 @@ Value f_indent(Interpreter& in, const Value& v, Arguments& a) {
   if (width.is_string()) {
     indention = width.text();
   } else {
-    const int64_t n = int_arg(width, "width");
+    const int64_t n = int_arg(width);
     in.check_size(static_cast<size_t>(std::max<int64_t>(0, std::min<int64_t>(n, INT64_MAX / 2))));
     indention = std::string(static_cast<size_t>(std::max<int64_t>(0, n)), ' ');
   }
@@ -114,7 +114,7 @@ Value f_indent(Interpreter& in, const Value& v, Arguments& a) {
 
 Value f_center(Interpreter& in, const Value& v, Arguments& a) {
   ArgReader r("center", a);
-  const int64_t width = int_arg(r.next_or("width", Value::integer(80)), "width");
+  const int64_t width = int_arg(r.next_or("width", Value::integer(80)));
   r.finish();
   const std::string s = to_str(v);
   const auto len = static_cast<int64_t>(py::length(s));
@@ -129,12 +129,12 @@ Value f_center(Interpreter& in, const Value& v, Arguments& a) {
 
 Value f_truncate(Interpreter&, const Value& v, Arguments& a) {
   ArgReader r("truncate", a);
-  const int64_t length = int_arg(r.next_or("length", Value::integer(255)), "length");
+  const int64_t length = int_arg(r.next_or("length", Value::integer(255)));
   const bool killwords = truthy(r.next_or("killwords", Value::boolean(false)));
   const std::string end = str_arg(r.next_or("end", Value::string("...")));
   const Value leeway_v = r.next_or("leeway", Value::none());
   r.finish();
-  const int64_t leeway = leeway_v.is_none() ? 5 : int_arg(leeway_v, "leeway");
+  const int64_t leeway = leeway_v.is_none() ? 5 : int_arg(leeway_v);
   const auto end_len = static_cast<int64_t>(py::length(end));
   if (length < end_len) value_error(fmt::format("expected length >= {}, got {}", end_len, length));
   if (leeway < 0) value_error(fmt::format("expected leeway >= 0, got {}", leeway));
@@ -252,7 +252,7 @@ Value f_filesizeformat(Interpreter&, const Value& v, Arguments& a) {
 Value f_int(Interpreter&, const Value& v, Arguments& a) {
   ArgReader r("int", a);
   const Value fallback = r.next_or("default", Value::integer(0));
-  const int64_t base = int_arg(r.next_or("base", Value::integer(10)), "base");
+  const int64_t base = int_arg(r.next_or("base", Value::integer(10)));
   r.finish();
   if (v.is_undefined()) v.raise_undefined();
   if (v.is_integral()) return Value::integer(v.as_int());
@@ -297,7 +297,7 @@ Value f_abs(Interpreter&, const Value& v, Arguments& a) {
 // Python's round(x, n): halves go to the even neighbour.
 Value f_round(Interpreter&, const Value& v, Arguments& a) {
   ArgReader r("round", a);
-  const int64_t precision = int_arg(r.next_or("precision", Value::integer(0)), "precision");
+  const int64_t precision = int_arg(r.next_or("precision", Value::integer(0)));
   const std::string method = str_arg(r.next_or("method", Value::string("common")));
   r.finish();
   if (method != "common" && method != "ceil" && method != "floor")
@@ -349,7 +349,7 @@ Value f_tojson(Interpreter& in, const Value& v, Arguments& a) {
   if (indent.is_string()) {
     style.indent = indent.text();
   } else if (!indent.is_none()) {
-    const int64_t n = int_arg(indent, "indent");
+    const int64_t n = int_arg(indent);
     style.indent = std::string(static_cast<size_t>(std::clamp<int64_t>(n, 0, 1024)), ' ');
   }
   if (style.indent) style.item_separator = ",";

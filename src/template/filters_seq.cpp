@@ -285,7 +285,7 @@ Value f_dictsort(Interpreter&, const Value& v, Arguments& a) {
 
 Value f_batch(Interpreter& in, const Value& v, Arguments& a) {
   ArgReader r("batch", a);
-  const int64_t size = int_arg(r.required("linecount"), "linecount");
+  const int64_t size = int_arg(r.required("linecount"));
   const Value fill = r.next_or("fill_with", Value::none());
   r.finish();
   std::vector<Value> batches, current;
@@ -305,7 +305,7 @@ Value f_batch(Interpreter& in, const Value& v, Arguments& a) {
 
 Value f_slice(Interpreter&, const Value& v, Arguments& a) {
   ArgReader r("slice", a);
-  const int64_t slices = int_arg(r.required("slices"), "slices");
+  const int64_t slices = int_arg(r.required("slices"));
   const Value fill = r.next_or("fill_with", Value::none());
   r.finish();
   if (slices <= 0) value_error("integer division or modulo by zero");

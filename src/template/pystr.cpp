@@ -267,9 +267,8 @@ std::vector<std::string> split_whitespace(std::string_view s, int64_t maxsplit, 
       while (i < n && is_space(text[i])) ++i;
       if (i >= n) break;
       if (maxsplit >= 0 && static_cast<int64_t>(parts.size()) == maxsplit) {
-        int64_t end = n;
-        while (end > i && is_space(text[end - 1])) --end;
-        parts.push_back(from_u32(std::u32string_view(text).substr(i, end - i)));
+        // The rest, as it is: Python keeps its trailing whitespace.
+        parts.push_back(from_u32(std::u32string_view(text).substr(i)));
         break;
       }
       int64_t j = i;
@@ -283,9 +282,7 @@ std::vector<std::string> split_whitespace(std::string_view s, int64_t maxsplit, 
       while (i > 0 && is_space(text[i - 1])) --i;
       if (i <= 0) break;
       if (maxsplit >= 0 && static_cast<int64_t>(parts.size()) == maxsplit) {
-        int64_t begin = 0;
-        while (begin < i && is_space(text[begin])) ++begin;
-        parts.push_back(from_u32(std::u32string_view(text).substr(begin, i - begin)));
+        parts.push_back(from_u32(std::u32string_view(text).substr(0, i)));  // leading whitespace kept
         break;
       }
       int64_t j = i;

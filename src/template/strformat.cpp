@@ -42,7 +42,10 @@ FormatSpec parse_spec(std::string_view spec) {
   if (i < spec.size() && (spec[i] == '+' || spec[i] == '-' || spec[i] == ' ')) f.sign = spec[i++];
   if (i < spec.size() && spec[i] == '#') f.alternate = true, ++i;
   if (i < spec.size() && spec[i] == '0') {
-    if (!f.align) f.fill = "0", f.align = '=';
+    if (!f.align) {
+      f.fill.assign(1, '0');
+      f.align = '=';
+    }
     ++i;
   }
   auto number = [&]() {
@@ -120,7 +123,7 @@ std::string format_integer(int64_t n, const FormatSpec& f) {
     default: value_error(fmt::format("Unknown format code '{}' for object of type 'int'", f.type));
   }
   if (f.grouping) digits = group_digits(digits, f.grouping);
-  return align(sign_prefix(negative, f.sign) + (f.alternate ? prefix : "") + digits, f, '>');
+  return align(fmt::format("{}{}{}", sign_prefix(negative, f.sign), f.alternate ? prefix : "", digits), f, '>');
 }
 
 std::string format_float(double x, FormatSpec f) {
@@ -141,7 +144,7 @@ std::string format_float(double x, FormatSpec f) {
     value_error(fmt::format("Unknown format code '{}' for object of type 'float'", type));
   const int64_t precision = f.precision < 0 ? 6 : std::min<int64_t>(f.precision, 200);
   char buf[512];
-  const std::string c_format = std::string("%") + (f.alternate ? "#" : "") + "." + std::to_string(precision) + type;
+  const std::string c_format = fmt::format("%{}.{}{}", f.alternate ? "#" : "", precision, type);
   std::snprintf(buf, sizeof buf, c_format.c_str(), std::fabs(value));
   std::string digits = buf;
   if (f.grouping) {

@@ -5,6 +5,9 @@
 //
 // Sandboxed: templates cannot touch files or the system, and every render is bounded in
 // macro recursion, loop iterations and output size (Options).
+//
+// A Template does not change once parsed: render() may run on several threads at once, and
+// copies share the parsed form.
 #pragma once
 #include <cstdint>
 #include <ctime>
@@ -21,13 +24,13 @@ namespace hearth::tmpl {
 struct Options {
   bool trim_blocks = true;    // drop the first newline after a block tag
   bool lstrip_blocks = true;  // drop spaces and tabs before a block tag at the start of a line
-  // false: HF's ImmutableSandboxedEnvironment: list.append, dict.update ... raise SecurityError.
-  // true: jinja2's SandboxedEnvironment, where they work (llama.cpp's choice).
-  bool allow_mutation = false;
-  int max_recursion = 64;                    // nested macro calls
+  int max_recursion = 64;                    // nested macro calls (and recursive loop calls)
   int64_t max_loop_iterations = 1'000'000;   // loop iterations per render, all loops together
   int64_t max_output_bytes = 16 << 20;       // output and any single string built while rendering
   std::function<std::tm()> now;              // strftime_now's clock; default: local time
+  // false: HF's ImmutableSandboxedEnvironment: list.append, dict.update ... raise SecurityError.
+  // true: jinja2's SandboxedEnvironment, where they work (llama.cpp's choice).
+  bool allow_mutation = false;
 };
 
 struct CompiledTemplate;

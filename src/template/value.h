@@ -241,6 +241,7 @@ std::string json_dumps(const Value& v, const JsonStyle& style);
 // Nesting deeper than this (lists in lists ...) is refused when printing, comparing or
 // serialising, so a runaway template cannot exhaust the stack.
 inline constexpr int kMaxValueDepth = 400;
+void check_depth(int depth);  // Limit error beyond kMaxValueDepth
 
 // Bounds the work that value operations do during one render: every element compared,
 // hashed, printed, serialised or copied costs a unit, and no text built may exceed a size.

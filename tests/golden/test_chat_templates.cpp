@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "template/chat_template.h"
@@ -154,6 +156,39 @@ INSTANTIATE_TEST_SUITE_P(Templates, ChatTemplateFile, ::testing::ValuesIn(expect
                            return name;
                          });
 
+// Every template collected in templates/ (including those whose expected renderings are held
+// out) must at least parse: Python's jinja2 compiles all of them.
+std::vector<std::string> template_files() {
+  std::vector<std::string> paths;
+  const fs::path dir = fs::path(kTestdata) / "templates";
+  if (!fs::is_directory(dir)) return paths;
+  for (const auto& entry : fs::recursive_directory_iterator(dir))
+    if (entry.path().extension() == ".jinja") paths.push_back(fs::relative(entry.path(), dir).string());
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+class TemplateFile : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TemplateFile, Parses) {
+  const fs::path path = fs::path(kTestdata) / "templates" / GetParam();
+  const std::string source = read_file(path);
+  ASSERT_FALSE(source.empty()) << "cannot read " << path;
+  try {
+    Template::parse(source, GetParam(), hf_options());
+  } catch (const TemplateError& e) {
+    FAIL() << e.what();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Collected, TemplateFile, ::testing::ValuesIn(template_files()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string name = info.param;
+                           for (char& ch : name)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return name;
+                         });
+
 // The founding example's model: Zephyr (HuggingFaceH4/zephyr-7b-beta), through the chat
 // layer as an application would call it.
 TEST(ZephyrTemplate, ChatTemplateApplyMatchesTransformers) {
@@ -201,19 +236,73 @@ TEST(ChatTemplateConfig, NamedTemplatesAndAddedTokens) {
     "eos_token": "<E>",
     "chat_template": [
       {"name": "default", "template": "{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}{{ eos_token }}"},
-      {"name": "tool_use", "template": "tools={{ tools|length }}"}
+      {"name": "tool_use", "template": "tools={{ tools|tojson }}"}
     ]})");
   const json messages = json::parse(R"([{"role":"user","content":"x"}])");
-  EXPECT_EQ(ChatTemplate::from_tokenizer_config(config, "cfg.json").apply(messages, false), "<B>x<E>");
-  const ChatTemplate tool_use = ChatTemplate::from_tokenizer_config(config, "cfg.json", "tool_use");
-  EXPECT_EQ(tool_use.apply(messages, false, json::parse("[1, 2]")), "tools=2");
+  // Like transformers: "tool_use" when tools are passed, "default" otherwise.
+  const ChatTemplate chat = ChatTemplate::from_tokenizer_config(config, "cfg.json");
+  EXPECT_EQ(chat.apply(messages, false), "<B>x<E>");
+  EXPECT_EQ(chat.apply(messages, false, json::parse("[1, 2]")), "tools=[1, 2]");
+  // A name picks one template for every call.
+  const ChatTemplate by_name = ChatTemplate::from_tokenizer_config(config, "cfg.json", "default");
+  EXPECT_EQ(by_name.apply(messages, false, json::parse("[1, 2]")), "<B>x<E>");
+  EXPECT_EQ(ChatTemplate::from_tokenizer_config(config, "cfg.json", "tool_use").apply(messages, false), "tools=null");
   EXPECT_THROW(ChatTemplate::from_tokenizer_config(config, "cfg.json", "rag"), hearth::Error);
   EXPECT_THROW(ChatTemplate::from_tokenizer_config(json::object(), "cfg.json"), hearth::Error);
+  const json no_default = json::parse(R"({"chat_template": [{"name": "rag", "template": "r"}]})");
+  EXPECT_THROW(ChatTemplate::from_tokenizer_config(no_default, "cfg.json"), hearth::Error);
 }
 
 TEST(ChatTemplateConfig, MissingSpecialTokensStayUndefined) {
   const ChatTemplate chat = ChatTemplate::from_source("{{ bos_token is defined }}/{{ eos_token is defined }}", "", "</s>");
   EXPECT_EQ(chat.apply(json::array(), false), "False/True");
+}
+
+// A server renders prompts for several requests at once with one parsed template.
+TEST(ChatTemplateConcurrency, ParallelRendersOfOneTemplateAgree) {
+  const json expected = load_expected("meta-llama-Llama-3.1-8B-Instruct");
+  const Template t = Template::parse(read_file(template_path(expected)), "llama31", hf_options());
+  std::vector<std::string> results(4 * expected.at("cases").size());
+  std::vector<std::thread> threads;
+  for (size_t worker = 0; worker < 4; ++worker) {
+    threads.emplace_back([&, worker] {
+      for (int round = 0; round < 50; ++round)
+        for (size_t i = 0; i < expected.at("cases").size(); ++i) {
+          const json& c = expected.at("cases")[i];
+          std::string out;
+          try {
+            out = t.render(c.at("inputs"));
+          } catch (const TemplateError& e) {
+            out = std::string("error: ") + e.what();
+          }
+          results[worker * expected.at("cases").size() + i] = out;
+        }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  for (size_t worker = 0; worker < 4; ++worker)
+    for (size_t i = 0; i < expected.at("cases").size(); ++i) {
+      const json& result = expected.at("cases")[i].at("result");
+      if (!result.at("raises").get<bool>())
+        EXPECT_EQ(results[worker * expected.at("cases").size() + i], result.at("output").get<std::string>());
+    }
+}
+
+// Rendering a prompt happens once per request; it should cost microseconds, not milliseconds.
+TEST(ChatTemplatePerformance, TypicalRenderTakesWellUnderAMillisecond) {
+  const json expected = load_expected("Qwen-Qwen3-0.6B");
+  const Template t = Template::parse(read_file(fs::path(kTestdata) / "templates" / "Qwen-Qwen3-0.6B.jinja"), "qwen3");
+  const json* inputs = nullptr;
+  for (const json& c : expected.at("cases"))
+    if (c.at("name") == "tool_call_roundtrip_gen") inputs = &c.at("inputs");
+  ASSERT_NE(inputs, nullptr);
+  const int renders = 200;
+  size_t bytes = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < renders; ++i) bytes += t.render(*inputs).size();
+  const double micros = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GT(bytes, 0u);
+  EXPECT_LT(micros / renders, 1000.0) << "average render time in microseconds";
 }
 
 }  // namespace

@@ -48,12 +48,6 @@ void ArgReader::finish() {
       type_error(fmt::format("{}() got an unexpected keyword argument '{}'", function_, args_.keyword[i].first));
 }
 
-std::vector<Value> ArgReader::rest_positional() {
-  std::vector<Value> rest;
-  for (; positional_used_ < args_.positional.size(); ++positional_used_) rest.push_back(args_.positional[positional_used_]);
-  return rest;
-}
-
 namespace builtin {
 
 // ---------------------------------------------------------------- conversions
@@ -155,7 +149,7 @@ std::optional<double> parse_float(std::string_view text) {
   return std::strtod(clean.c_str(), nullptr);
 }
 
-int64_t int_arg(const Value& v, std::string_view what) {
+int64_t int_arg(const Value& v) {
   if (v.is_undefined()) v.raise_undefined();
   if (!v.is_integral()) type_error(fmt::format("'{}' object cannot be interpreted as an integer", type_name(v)));
   return v.as_int();

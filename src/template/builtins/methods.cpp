@@ -42,7 +42,7 @@ std::string bounded(ArgReader& r, const std::string& s) {
   const auto n = static_cast<int64_t>(py::length(s));
   auto bound = [](const Value& v) -> std::optional<int64_t> {
     if (v.is_none()) return std::nullopt;
-    return int_arg(v, "slice index");
+    return int_arg(v);
   };
   return py::select_code_points(s, py::slice_indices(n, bound(start), bound(end), 1).positions);
 }
@@ -84,7 +84,7 @@ Value s_rstrip(Interpreter&, const Value& self, Arguments& a) { return s_strip_s
 Value s_split_side(const Value& self, Arguments& a, bool from_right) {
   ArgReader r(from_right ? "rsplit" : "split", a);
   const Value sep = r.next_or("sep", Value::none());
-  const int64_t maxsplit = int_arg(r.next_or("maxsplit", Value::integer(-1)), "maxsplit");
+  const int64_t maxsplit = int_arg(r.next_or("maxsplit", Value::integer(-1)));
   r.finish();
   std::optional<std::string> separator;
   if (!sep.is_none()) {
@@ -131,7 +131,7 @@ Value s_replace(Interpreter& in, const Value& self, Arguments& a) {
   ArgReader r("replace", a);
   const std::string old = text_arg(r.required("old"), "replace() argument 1 ");
   const std::string repl = text_arg(r.required("new"), "replace() argument 2 ");
-  const int64_t count = int_arg(r.next_or("count", Value::integer(-1)), "count");
+  const int64_t count = int_arg(r.next_or("count", Value::integer(-1)));
   r.finish();
   const std::string& s = self.text();
   const size_t hits = old.empty() ? py::length(s) + 1 : static_cast<size_t>(py::count(s, old));
@@ -150,8 +150,8 @@ Value s_find_impl(const Value& self, Arguments& a, bool from_right, bool raise, 
   std::string window = s;
   if (!start.is_none() || !end.is_none()) {
     const auto n = static_cast<int64_t>(py::length(s));
-    const auto picked = py::slice_indices(n, start.is_none() ? std::nullopt : std::optional(int_arg(start, "start")),
-                                          end.is_none() ? std::nullopt : std::optional(int_arg(end, "end")), 1);
+    const auto picked = py::slice_indices(n, start.is_none() ? std::nullopt : std::optional(int_arg(start)),
+                                          end.is_none() ? std::nullopt : std::optional(int_arg(end)), 1);
     window = py::select_code_points(s, picked.positions);
     offset = picked.positions.empty() ? 0 : static_cast<int64_t>(picked.positions.front());
   }
@@ -213,7 +213,7 @@ Value s_islower(Interpreter&, const Value& self, Arguments& a) {
 
 Value s_justify(Interpreter& in, const Value& self, Arguments& a, const char* name) {
   ArgReader r(name, a);
-  const int64_t width = int_arg(r.required("width"), "width");
+  const int64_t width = int_arg(r.required("width"));
   const std::string fill = to_str(r.next_or("fillchar", Value::string(" ")));
   r.finish();
   if (py::length(fill) != 1) type_error("The fill character must be exactly one character long");
@@ -237,7 +237,7 @@ Value s_rjust(Interpreter& in, const Value& self, Arguments& a) { return s_justi
 
 Value s_zfill(Interpreter& in, const Value& self, Arguments& a) {
   ArgReader r("zfill", a);
-  const int64_t width = int_arg(r.required("width"), "width");
+  const int64_t width = int_arg(r.required("width"));
   r.finish();
   const std::string& s = self.text();
   const auto len = static_cast<int64_t>(py::length(s));
@@ -331,7 +331,7 @@ Value l_extend(Interpreter& in, const Value& self, Arguments& a) {
 
 Value l_insert(Interpreter& in, const Value& self, Arguments& a) {
   ArgReader r("insert", a);
-  int64_t i = int_arg(r.required("index"), "index");
+  int64_t i = int_arg(r.required("index"));
   Value x = r.required("object");
   r.finish();
   auto& items = self.items();
@@ -345,7 +345,7 @@ Value l_insert(Interpreter& in, const Value& self, Arguments& a) {
 
 Value l_pop(Interpreter&, const Value& self, Arguments& a) {
   ArgReader r("pop", a);
-  int64_t i = int_arg(r.next_or("index", Value::integer(-1)), "index");
+  int64_t i = int_arg(r.next_or("index", Value::integer(-1)));
   r.finish();
   auto& items = self.items();
   if (items.empty()) value_error("pop from empty list");
@@ -448,7 +448,7 @@ Value d_pop(Interpreter&, const Value& self, Arguments& a) {
 Value d_popitem(Interpreter&, const Value& self, Arguments& a) {
   ArgReader("popitem", a).finish();
   DictObject& d = self.dict_object();
-  if (d.empty()) value_error("popitem(): dictionary is empty");
+  if (d.empty()) value_error("'popitem(): dictionary is empty'");  // str(KeyError(msg)) quotes it
   const auto last = d.entries().back();
   d.erase(last.first);
   return Value::tuple({last.first, last.second});
