@@ -12,6 +12,7 @@
 #include "engine/model_loader.h"
 #include "fit/fit_json.h"
 #include "fit/run_check.h"
+#include "gpu_layers.h"
 
 namespace hearth::cli {
 namespace {
@@ -29,29 +30,6 @@ struct RunOptions {
   bool gpu_layers_given = false;
   sampling::Params sampling;
 };
-
-// --gpu-layers: "auto" (the planner's split) or a layer count. hearth has no GPU backend yet,
-// so every layer runs on the CPU; asking for GPU layers says so instead of failing.
-void report_gpu_layers(const RunOptions& o) {
-  if (o.gpu_layers == "auto") {
-    if (o.gpu_layers_given)
-      std::fprintf(stderr, "note: --gpu-layers auto: hearth has no GPU backend yet, so the model "
-                           "runs on the CPU\n");
-    return;
-  }
-  size_t used = 0;
-  long long n = -1;
-  try {
-    n = std::stoll(o.gpu_layers, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != o.gpu_layers.size() || n < 0)
-    fail("--gpu-layers {}: give auto or a number of layers (0 or more)", o.gpu_layers);
-  if (n > 0)
-    std::fprintf(stderr, "note: --gpu-layers %lld: hearth has no GPU backend yet, so all layers "
-                         "run on the CPU\n", n);
-}
 
 std::vector<int32_t> parse_ids(const std::string& text) {
   std::vector<int32_t> ids;
@@ -103,7 +81,7 @@ void run_chat(const RunOptions& o, LoadedModel& lm, ThreadPool& pool, int64_t n_
 
 void run(const RunOptions& o) {
   if (o.ctx < 0) fail("-c {}: give a positive context size (or leave it out)", o.ctx);
-  report_gpu_layers(o);
+  check_gpu_layers(o.gpu_layers, o.gpu_layers_given);
   // Plan before loading: a model and context this machine cannot hold are refused here, with
   // the plan's numbers, not by the kernel's OOM killer halfway through.
   const fit::RunDecision plan =

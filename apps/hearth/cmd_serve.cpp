@@ -23,6 +23,8 @@
 #include "core/error.h"
 #include "engine/engine.h"
 #include "engine/model_loader.h"
+#include "fit/run_check.h"
+#include "gpu_layers.h"
 #include "server/prompt_builder.h"
 #include "server/server.h"
 #include "template/chat_template.h"
@@ -35,7 +37,9 @@ struct ServeOptions {
   server::ServerConfig http;
   engine::EngineConfig engine;
   int64_t ctx = 0;         // 0: the model's, at most 4096
-  int64_t kv_tokens = 0;   // 0: max(16384, ctx)
+  int64_t kv_tokens = 0;   // 0: max(16384, ctx), shrunk to what fits in RAM
+  std::string gpu_layers = "auto";
+  bool gpu_layers_given = false;
   double drain_timeout_s = 30;
 };
 
@@ -82,15 +86,16 @@ struct Loaded {
   std::unique_ptr<server::PromptBuilder> builder;
 };
 
-std::unique_ptr<Loaded> load(const ServeOptions& o, server::Server& srv) {
+std::unique_ptr<Loaded> load(const ServeOptions& o, const fit::ServeDecision& plan,
+                             server::Server& srv) {
   auto l = std::make_unique<Loaded>();
   l->model = load_model_and_tokenizer(o.model, o.tokenizer);
   if (!l->model.tokenizer)
     fail("no tokenizer for this model: {}. Pass --tokenizer FILE.gguf", l->model.tokenizer_note);
   const ModelConfig& c = l->model.model->config();
   engine::EngineConfig ec = o.engine;
-  ec.n_ctx_per_sequence = o.ctx > 0 ? o.ctx : std::min<int64_t>(c.max_context, 4096);
-  ec.kv_cache_tokens = o.kv_tokens > 0 ? o.kv_tokens : std::max<int64_t>(16384, ec.n_ctx_per_sequence);
+  ec.n_ctx_per_sequence = plan.context_per_sequence;
+  ec.kv_cache_tokens = plan.kv_tokens;
   l->engine = std::make_unique<engine::Engine>(*l->model.model, *l->model.tokenizer, ec);
   l->backend = std::make_unique<server::EngineBackend>(*l->engine);
   l->builder = make_prompt_builder(l->model, o.chat_template);
@@ -115,6 +120,14 @@ void serve(ServeOptions o) {
     for (auto& k : read_api_keys(o.api_key_file)) o.http.api_keys.push_back(k);
   o.http.drain_timeout = std::chrono::milliseconds(static_cast<int64_t>(o.drain_timeout_s * 1000));
   o.http.version = HEARTH_VERSION;
+  check_gpu_layers(o.gpu_layers, o.gpu_layers_given);
+  // Plan before opening the port or loading: a model and KV cache this machine cannot hold
+  // are refused now, with the plan's numbers, not by the OOM killer under load.
+  const fit::ServeDecision plan = fit::plan_local_serve(
+      o.model, o.ctx, o.kv_tokens, o.engine.max_batch_tokens, fit::this_machine_cpu_only());
+  if (o.kv_tokens == 0 && plan.kv_tokens < std::max(fit::kDefaultServeKvTokens, plan.context_per_sequence))
+    std::fprintf(stderr, "note: KV cache of %lld token positions, the most that fits in RAM\n",
+                 static_cast<long long>(plan.kv_tokens));
 
   // Signals are taken by sigwait() in this thread only: block them before any thread starts
   // (threads inherit the mask). A write to a closed socket must be an error, not SIGPIPE.
@@ -134,7 +147,7 @@ void serve(ServeOptions o) {
   std::exception_ptr load_error;
   std::thread loader([&] {
     try {
-      loaded = load(o, srv);
+      loaded = load(o, plan, srv);
     } catch (...) {
       load_error = std::current_exception();
       kill(getpid(), SIGTERM);  // wake the main thread
@@ -194,6 +207,10 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--drain-timeout", o->drain_timeout_s, "On SIGTERM, seconds running requests may finish")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 86400.0));
+  cmd->add_option("--gpu-layers", o->gpu_layers,
+                  "Layers on the GPU: auto (the fit planner's split) or a number")
+      ->capture_default_str()
+      ->each([o](const std::string&) { o->gpu_layers_given = true; });
   cmd->callback([o] { serve(*o); });
 }
 

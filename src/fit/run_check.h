@@ -24,6 +24,23 @@ struct RunDecision {
 RunDecision plan_local_run(const std::string& model, int64_t requested_context, int64_t batch,
                            const Machine& machine);
 
+// The server's KV cache is one pool of positions shared by all sequences.
+struct ServeDecision {
+  int64_t context_per_sequence = 0;  // most positions one sequence may use
+  int64_t kv_tokens = 0;             // positions in the shared pool
+  Plan plan;                         // the plan for the pool (context = kv_tokens)
+};
+
+// The serve default pool: max(kDefaultServeKvTokens, context per sequence).
+inline constexpr int64_t kDefaultServeKvTokens = 16384;
+
+// `hearth serve`'s gate, the same planner as plan_local_run. requested_context 0: the model's,
+// at most kDefaultRunContext. requested_kv_tokens 0: the default pool, shrunk to what fits but
+// never below one full context. Throws hearth::Error with the plan's numbers when even that
+// does not fit, or when an explicit --kv-tokens / -c does not.
+ServeDecision plan_local_serve(const std::string& model, int64_t requested_context,
+                               int64_t requested_kv_tokens, int64_t batch, const Machine& machine);
+
 // "15.2 GiB" / "812 MiB": sizes for people.
 std::string format_bytes(uint64_t bytes);
 

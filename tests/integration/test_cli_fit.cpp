@@ -158,3 +158,15 @@ TEST(CliRunPlan, GpuLayersStayOnTheCpuAndSaySo) {
   ASSERT_EQ(j.status, 0) << j.err;
   EXPECT_EQ(nlohmann::json::parse(j.out)["plan"]["verdict"], "cpu");
 }
+
+TEST(CliServePlan, RefusesWhatRamCannotHoldBeforeListening) {
+  const auto r = run_command(kBin + " serve -m " + kStories + " --port 0 --kv-tokens 1000000000");
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_EQ(r.out.find("listening"), std::string::npos) << r.out;  // refused before the port
+  EXPECT_NE(r.err.find("needs"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("KV cache of 1000000000 token positions"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("use --kv-tokens"), std::string::npos) << r.err;
+  const auto bad = run_command(kBin + " serve -m " + kStories + " --port 0 --gpu-layers many");
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.err.find("--gpu-layers many"), std::string::npos) << bad.err;
+}

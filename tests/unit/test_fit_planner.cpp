@@ -179,3 +179,42 @@ TEST(FitRunCheck, DefaultContextShrinksToWhatFits) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(FitServeCheck, PoolShrinksToWhatFitsButNeverBelowOneContext) {
+  const std::string path = std::string(HEARTH_TESTDATA) + "/models/stories260K.gguf";
+  const auto roomy = fit::plan_local_serve(path, 0, 0, 512, machine(64ull << 20));
+  EXPECT_EQ(roomy.context_per_sequence, 2048);  // the model's whole trained context
+  EXPECT_EQ(roomy.kv_tokens, fit::kDefaultServeKvTokens);
+  EXPECT_EQ(roomy.plan.verdict, Verdict::Cpu);
+  EXPECT_EQ(roomy.plan.context, fit::kDefaultServeKvTokens);
+
+  // Less RAM than the default pool needs: the pool shrinks, and it still fits.
+  const auto m = machine(roomy.plan.bytes_cpu - 1);
+  const auto shrunk = fit::plan_local_serve(path, 0, 0, 512, m);
+  EXPECT_LT(shrunk.kv_tokens, fit::kDefaultServeKvTokens);
+  EXPECT_GE(shrunk.kv_tokens, shrunk.context_per_sequence);
+  EXPECT_LE(shrunk.plan.bytes_cpu, m.ram_usable_bytes);
+  // One position more does not fit: the shrink takes all there is.
+  EXPECT_THROW(fit::plan_local_serve(path, 0, shrunk.kv_tokens + 1, 512, m), Error);
+}
+
+TEST(FitServeCheck, ExplicitPoolThatCannotFitIsRefusedWithTheLargestThatDoes) {
+  const std::string path = std::string(HEARTH_TESTDATA) + "/models/stories260K.gguf";
+  const auto m = machine(64ull << 20);
+  try {
+    fit::plan_local_serve(path, 0, 100'000'000, 512, m);
+    FAIL() << "a 100M-position pool should not fit in 64 MiB";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("needs"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("KV cache of 100000000 token positions"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("64 MiB available"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("use --kv-tokens"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  }
+  EXPECT_THROW(fit::plan_local_serve(path, 1024, 512, 512, m), Error);  // pool < one context
+}
+
+}  // namespace
