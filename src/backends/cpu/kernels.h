@@ -97,6 +97,10 @@ struct KernelTable {
   void (*silu_mul)(const float* gate, const float* up, float* out, int64_t count);
   void (*add)(float* acc, const float* x, int64_t count);
   void (*softmax)(float* x, int64_t n);
+  // Reads n bytes (a multiple of 64, 64-byte aligned) as fast as this level can and returns a
+  // checksum of them: the memory-bandwidth probe behind the generation roofline, so the
+  // roofline is measured with the same loads the kernels use.
+  uint64_t (*read_stream)(const uint8_t* p, int64_t n);
 };
 
 // The tables themselves (constant-initialized data, no code runs before dispatch).

@@ -150,7 +150,7 @@ void fill_block_sums(uint8_t* act_row, int64_t cols) {
 void matmul_interleaved(const KernelTable& table, const MatmulKernel& kernel, const TensorView& W,
                         const MatmulPlan& plan, ThreadPool& pool) {
   const int64_t groups = W.rows() / kPackRows, cols = W.cols(), n_tokens = plan.n_tokens;
-  const int64_t group_bytes = groups == 0 ? 0 : static_cast<int64_t>(W.nbytes) / groups;
+  const int64_t group_bytes = kPackRows * W.row_bytes();
   const auto* w = static_cast<const uint8_t*>(W.data);
   auto run_groups = [&](int64_t g0, int64_t g1) {
     if (kernel.packed) {

@@ -70,21 +70,47 @@ void unpack_group_block_row(DType type, const uint8_t* in, int i, uint8_t* out_b
   }
 }
 
+bool is_float16(DType type) { return type == DType::F16 || type == DType::BF16; }
+
 }  // namespace
 
 bool packable(DType type, int64_t rows, int64_t cols) {
-  return (type == DType::Q8_0 || type == DType::Q4_0) && rows > 0 && rows % kPackRows == 0 &&
-         cols > 0 && cols % 32 == 0;
+  if (rows <= 0 || rows % kPackRows != 0 || cols <= 0) return false;
+  if (is_float16(type)) return true;
+  return (type == DType::Q8_0 || type == DType::Q4_0) && cols % 32 == 0;
 }
 
 int64_t packed_group_block_bytes(DType type) {
   return kPackRows * dtype_info(type).block_bytes;
 }
 
+namespace {
+
+// F16 / BF16: element k of the group's 16 rows is 16 consecutive 2-byte values.
+void pack_float16(const uint8_t* src, int64_t rows, int64_t cols, uint8_t* dst) {
+  for (int64_t g = 0; g < rows / kPackRows; ++g)
+    for (int i = 0; i < kPackRows; ++i) {
+      const uint8_t* row = src + (g * kPackRows + i) * cols * 2;
+      uint8_t* out = dst + g * kPackRows * cols * 2 + i * 2;
+      for (int64_t k = 0; k < cols; ++k) std::memcpy(out + k * kPackRows * 2, row + 2 * k, 2);
+    }
+}
+
+void unpack_float16(const uint8_t* packed, int64_t cols, int64_t r0, int64_t n, uint8_t* dst) {
+  for (int64_t r = r0; r < r0 + n; ++r) {
+    const uint8_t* in = packed + (r / kPackRows) * kPackRows * cols * 2 + (r % kPackRows) * 2;
+    for (int64_t k = 0; k < cols; ++k)
+      std::memcpy(dst + (r - r0) * cols * 2 + 2 * k, in + k * kPackRows * 2, 2);
+  }
+}
+
+}  // namespace
+
 void pack_rows16(DType type, const uint8_t* src, int64_t rows, int64_t cols, uint8_t* dst) {
   if (!packable(type, rows, cols))
     fail("internal error: a {} x {} {} matrix has no interleaved layout", rows, cols,
          dtype_name(type));
+  if (is_float16(type)) return pack_float16(src, rows, cols, dst);
   const int64_t row_bytes = dtype_row_bytes(type, cols), nb = cols / 32;
   const int64_t gb_bytes = packed_group_block_bytes(type);
   for (int64_t g = 0; g < rows / kPackRows; ++g) {
@@ -97,6 +123,7 @@ void pack_rows16(DType type, const uint8_t* src, int64_t rows, int64_t cols, uin
 
 void unpack_rows16(DType type, const uint8_t* packed, int64_t cols, int64_t r0, int64_t n,
                    uint8_t* dst) {
+  if (is_float16(type)) return unpack_float16(packed, cols, r0, n, dst);
   const int64_t row_bytes = dtype_row_bytes(type, cols), nb = cols / 32;
   const int64_t gb_bytes = packed_group_block_bytes(type);
   const int64_t block_bytes = dtype_info(type).block_bytes;

@@ -144,6 +144,24 @@ void softmax(float* x, int64_t n) {
   for (; i < n; ++i) x[i] *= _mm_cvtss_f32(_mm256_castps256_ps128(inv));
 }
 
+
+uint64_t read_stream(const uint8_t* p, int64_t n) {
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+  int64_t i = 0;
+  for (; i + 128 <= n; i += 128) {
+    a0 = _mm256_xor_si256(a0, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i)));
+    a1 = _mm256_xor_si256(a1, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 32)));
+    a2 = _mm256_xor_si256(a2, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 64)));
+    a3 = _mm256_xor_si256(a3, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 96)));
+  }
+  for (; i < n; i += 32)
+    a0 = _mm256_xor_si256(a0, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i)));
+  const __m256i x = _mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3));
+  alignas(32) uint64_t lanes[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), x);
+  return lanes[0] ^ lanes[1] ^ lanes[2] ^ lanes[3];
+}
+
 }  // namespace hearth::cpu::avx2
 
 namespace hearth::cpu {
@@ -164,6 +182,7 @@ constinit const KernelTable kAvx2Kernels = {
     avx2::silu_mul,
     avx2::add,
     avx2::softmax,
+    avx2::read_stream,
 };
 
 }  // namespace hearth::cpu

@@ -1,4 +1,5 @@
-// AVX-512 VNNI tiles for the 16-row interleaved Q8_0 / Q4_0 layout (backends/cpu/packed.h).
+// AVX-512 tiles for the 16-row interleaved layouts (backends/cpu/packed.h): VNNI for Q8_0 /
+// Q4_0, FMA for F16 / BF16.
 //
 // Per block of 32 elements and per group of 16 rows, a token costs 8 vpdpbusd (each: 4
 // weights of 16 rows against 4 of the token's int8 activations broadcast), then one convert,
@@ -144,9 +145,79 @@ void packed_tile(const PackedTile& t) {
                               t.y_stride);
 }
 
+// ---------------------------------------------------------------- F16 / BF16
+// Column k of a group is 16 two-byte weights: widen them once, then one FMA per token with
+// the token's x[k] broadcast.
+
+struct PackedF16 {
+  static __m512 load16(const uint8_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
+};
+struct PackedBF16 {  // bf16 is the top half of an f32: widen and shift, exact
+  static __m512 load16(const uint8_t* p) {
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  }
+};
+
+template <typename Elem, int NG, int NT>
+void float_group_tile(const uint8_t* w, int64_t cols, const float* const* x, float* y,
+                      int64_t y_stride) {
+  __m512 acc[NG][NT];
+  for (int g = 0; g < NG; ++g)
+    for (int t = 0; t < NT; ++t) acc[g][t] = _mm512_setzero_ps();
+  const int64_t group_bytes = cols * 32;
+  for (int64_t k = 0; k < cols; ++k) {
+    __m512 wv[NG];
+    for (int g = 0; g < NG; ++g) {
+      const uint8_t* p = w + g * group_bytes + k * 32;
+      if ((k & 1) == 0) _mm_prefetch(reinterpret_cast<const char*>(p) + 1024, _MM_HINT_T0);
+      wv[g] = Elem::load16(p);
+    }
+    for (int t = 0; t < NT; ++t) {
+      const __m512 xb = _mm512_set1_ps(x[t][k]);
+      for (int g = 0; g < NG; ++g) acc[g][t] = _mm512_fmadd_ps(wv[g], xb, acc[g][t]);
+    }
+  }
+  for (int g = 0; g < NG; ++g)
+    for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride + 16 * g, acc[g][t]);
+}
+
+template <typename Elem, int NG>
+void float_group_tile_tokens(const uint8_t* w, int64_t cols, const float* const* x, int n_tokens,
+                             float* y, int64_t y_stride) {
+  switch (n_tokens) {
+    case 1:
+      return float_group_tile<Elem, NG, 1>(w, cols, x, y, y_stride);
+    case 2:
+      return float_group_tile<Elem, NG, 2>(w, cols, x, y, y_stride);
+    case 3:
+      return float_group_tile<Elem, NG, 3>(w, cols, x, y, y_stride);
+    default:
+      return float_group_tile<Elem, NG, 4>(w, cols, x, y, y_stride);
+  }
+}
+
+template <typename Elem>
+void packed_float_tile(const PackedTile& t) {
+  const float* x[kPackedTokenTile];
+  for (int k = 0; k < t.n_tokens; ++k) x[k] = reinterpret_cast<const float*>(t.act + k * t.act_stride);
+  const int64_t group_bytes = t.cols * 32;
+  int64_t g = 0;
+  for (; g + 2 <= t.n_groups; g += 2)
+    float_group_tile_tokens<Elem, 2>(t.w + g * group_bytes, t.cols, x, t.n_tokens, t.y + 16 * g,
+                                     t.y_stride);
+  if (g < t.n_groups)
+    float_group_tile_tokens<Elem, 1>(t.w + g * group_bytes, t.cols, x, t.n_tokens, t.y + 16 * g,
+                                     t.y_stride);
+}
+
 }  // namespace
 
 void packed_q8_0(const PackedTile& t) { packed_tile<PackedQ8_0>(t); }
 void packed_q4_0(const PackedTile& t) { packed_tile<PackedQ4_0>(t); }
+void packed_f16(const PackedTile& t) { packed_float_tile<PackedF16>(t); }
+void packed_bf16(const PackedTile& t) { packed_float_tile<PackedBF16>(t); }
 
 }  // namespace hearth::cpu::avx512
