@@ -246,7 +246,8 @@ void matmul(const KernelTable& table, const TensorView& W, const float* x, int64
     plan.act_buf = scratch.get(matmul_scratch_bytes(table, W.dtype, cols, n_tokens));
     plan.act = plan.act_buf;
     plan.quantize = kernel.act == ActFormat::Q8_32 ? table.quantize_q8_32 : table.quantize_q8_256;
-    const bool sums = W.layout == RowLayout::Interleaved16 && kernel.packed != nullptr;
+    const bool sums = W.layout == RowLayout::Interleaved16 && kernel.packed != nullptr &&
+                      kernel.act == ActFormat::Q8_32;
     auto quantize = [&](int64_t t0, int64_t t1) {
       plan.quantize_tokens(t0, t1);
       if (sums)

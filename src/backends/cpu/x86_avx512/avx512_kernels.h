@@ -19,6 +19,7 @@ void gemv_q4_k(const GemvTile& tile);
 void gemv_q6_k(const GemvTile& tile);
 void packed_q8_0(const PackedTile& tile);
 void packed_q4_0(const PackedTile& tile);
+void packed_q4_k(const PackedTile& tile);
 void packed_f16(const PackedTile& tile);
 void packed_bf16(const PackedTile& tile);
 
