@@ -101,6 +101,9 @@ struct KernelTable {
   // checksum of them: the memory-bandwidth probe behind the generation roofline, so the
   // roofline is measured with the same loads the kernels use.
   uint64_t (*read_stream)(const uint8_t* p, int64_t n);
+  // Attention's inner loops: sum a[i] * b[i], and y[i] += a * x[i].
+  float (*dot)(const float* a, const float* b, int64_t n);
+  void (*axpy)(float a, const float* x, float* y, int64_t n);
 };
 
 // The tables themselves (constant-initialized data, no code runs before dispatch).

@@ -58,6 +58,17 @@ uint64_t read_stream(const uint8_t* p, int64_t n) {
   return s;
 }
 
+
+float dot(const float* a, const float* b, int64_t n) {
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+void axpy(float a, const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
 }  // namespace hearth::cpu::generic
 
 namespace hearth::cpu {
@@ -79,6 +90,8 @@ constinit const KernelTable kGenericKernels = {
     generic::add,
     generic::softmax,
     generic::read_stream,
+    generic::dot,
+    generic::axpy,
 };
 
 }  // namespace hearth::cpu
