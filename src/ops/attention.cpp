@@ -46,20 +46,27 @@ void attention(const float* q, int64_t n_tokens, const int32_t* positions, const
       const PagedKV& cache = kv[t];
       const float* q_group = q + t * q_stride + kvh * group * s.head_dim;
       float* out_group = out + t * q_stride + kvh * group * s.head_dim;
-      for (int64_t p = 0; p < n; ++p) {
-        const float* k = cache.key(first + p) + kvh * s.head_dim;
-        for (int64_t g = 0; g < group; ++g)
-          scores[g * n + p] = kernels.dot(q_group + g * s.head_dim, k, s.head_dim) * s.scale;
-      }
+      // Runs of consecutive positions within one cache block.
+      auto for_each_run = [&](auto&& fn) {
+        for (int64_t p = 0; p < n;) {
+          const int64_t pos = first + p;
+          const int64_t run = std::min(n - p, cache.block_size - pos % cache.block_size);
+          fn(p, pos, run);
+          p += run;
+        }
+      };
+      for_each_run([&](int64_t p, int64_t pos, int64_t run) {
+        kernels.attn_scores(q_group, group, s.head_dim, cache.key(pos) + kvh * s.head_dim,
+                            cache.kv_dim, run, s.scale, scores.data() + p, n);
+      });
       for (int64_t g = 0; g < group; ++g) {
         kernels.softmax(scores.data() + g * n, n);
         std::fill(out_group + g * s.head_dim, out_group + (g + 1) * s.head_dim, 0.0f);
       }
-      for (int64_t p = 0; p < n; ++p) {
-        const float* v = cache.value(first + p) + kvh * s.head_dim;
-        for (int64_t g = 0; g < group; ++g)
-          kernels.axpy(scores[g * n + p], v, out_group + g * s.head_dim, s.head_dim);
-      }
+      for_each_run([&](int64_t p, int64_t pos, int64_t run) {
+        kernels.attn_values(scores.data() + p, n, group, s.head_dim,
+                            cache.value(pos) + kvh * s.head_dim, cache.kv_dim, run, out_group);
+      });
     }
   });
 }

@@ -165,6 +165,7 @@ void matmul_interleaved(const KernelTable& table, const MatmulKernel& kernel, co
           t.n_tokens = static_cast<int>(std::min<int64_t>(kPackedTokenTile, n_tokens - t0));
           t.y = plan.y + t0 * plan.rows + g * kPackRows;
           t.y_stride = plan.rows;
+          t.first_pass = t0 == 0;
           kernel.packed(t);
         }
       return;

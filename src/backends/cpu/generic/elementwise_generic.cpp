@@ -69,6 +69,20 @@ void axpy(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
+
+void attn_scores(const float* q, int64_t group, int64_t dim, const float* k, int64_t stride,
+                 int64_t n, float scale, float* scores, int64_t s_stride) {
+  for (int64_t p = 0; p < n; ++p)
+    for (int64_t g = 0; g < group; ++g)
+      scores[g * s_stride + p] = scale * dot(q + g * dim, k + p * stride, dim);
+}
+
+void attn_values(const float* w, int64_t w_stride, int64_t group, int64_t dim, const float* v,
+                 int64_t stride, int64_t n, float* out) {
+  for (int64_t p = 0; p < n; ++p)
+    for (int64_t g = 0; g < group; ++g) axpy(w[g * w_stride + p], v + p * stride, out + g * dim, dim);
+}
+
 }  // namespace hearth::cpu::generic
 
 namespace hearth::cpu {
@@ -92,6 +106,8 @@ constinit const KernelTable kGenericKernels = {
     generic::read_stream,
     generic::dot,
     generic::axpy,
+    generic::attn_scores,
+    generic::attn_values,
 };
 
 }  // namespace hearth::cpu

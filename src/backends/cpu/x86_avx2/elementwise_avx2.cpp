@@ -3,6 +3,7 @@
 // library code compiled with AVX2 flags.
 #include <immintrin.h>
 
+#include "backends/cpu/generic/generic_kernels.h"
 #include "backends/cpu/x86_avx2/avx2_kernels.h"
 
 namespace hearth::cpu::avx2 {
@@ -149,6 +150,8 @@ uint64_t read_stream(const uint8_t* p, int64_t n) {
   __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
   int64_t i = 0;
   for (; i + 128 <= n; i += 128) {
+    _mm_prefetch(reinterpret_cast<const char*>(p + i + 2048), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(p + i + 2048 + 64), _MM_HINT_T0);
     a0 = _mm256_xor_si256(a0, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i)));
     a1 = _mm256_xor_si256(a1, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 32)));
     a2 = _mm256_xor_si256(a2, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 64)));
@@ -211,6 +214,8 @@ constinit const KernelTable kAvx2Kernels = {
     avx2::read_stream,
     avx2::dot,
     avx2::axpy,
+    generic::attn_scores,  // portable runs over generic dot/axpy
+    generic::attn_values,
 };
 
 }  // namespace hearth::cpu

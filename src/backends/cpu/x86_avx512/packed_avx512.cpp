@@ -25,6 +25,7 @@ namespace hearth::cpu::avx512 {
 namespace {
 
 constexpr int kBlock = 32;
+constexpr int64_t kPrefetchAhead = 2048;
 
 struct PackedQ8_0 {
   static constexpr int kOffset = 128;
@@ -57,7 +58,8 @@ struct TokenActs {
 };
 
 template <typename Fmt, int NG, int NT>
-void group_tile(const uint8_t* w, int64_t nb, const TokenActs* acts, float* y, int64_t y_stride) {
+void group_tile(const uint8_t* w, int64_t nb, const TokenActs* acts, float* y, int64_t y_stride,
+                bool prefetch) {
   __m512 acc[NG][NT];
   for (int g = 0; g < NG; ++g)
     for (int t = 0; t < NT; ++t) acc[g][t] = _mm512_setzero_ps();
@@ -71,8 +73,11 @@ void group_tile(const uint8_t* w, int64_t nb, const TokenActs* acts, float* y, i
     const uint8_t* gb[NG];
     for (int g = 0; g < NG; ++g) {
       gb[g] = w + g * group_bytes + b * Fmt::kGroupBlockBytes;
-      _mm_prefetch(reinterpret_cast<const char*>(gb[g]) + 1024, _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(gb[g]) + 1024 + 64, _MM_HINT_T0);
+      // Every line of the group-block kPrefetchAhead bytes ahead: the stream crosses a 4 KiB
+      // page every few blocks, where the hardware prefetcher stops.
+      if (prefetch)
+        for (int64_t l = 0; l < Fmt::kGroupBlockBytes; l += 64)
+          _mm_prefetch(reinterpret_cast<const char*>(gb[g]) + kPrefetchAhead + l, _MM_HINT_T0);
     }
     // The k-steps of both groups interleave: load group 0's step, then group 1's, and feed
     // each token's broadcast activations to both.
@@ -110,16 +115,16 @@ void group_tile(const uint8_t* w, int64_t nb, const TokenActs* acts, float* y, i
 
 template <typename Fmt, int NG>
 void group_tile_tokens(const uint8_t* w, int64_t nb, const TokenActs* acts, int n_tokens, float* y,
-                       int64_t y_stride) {
+                       int64_t y_stride, bool prefetch) {
   switch (n_tokens) {
     case 1:
-      return group_tile<Fmt, NG, 1>(w, nb, acts, y, y_stride);
+      return group_tile<Fmt, NG, 1>(w, nb, acts, y, y_stride, prefetch);
     case 2:
-      return group_tile<Fmt, NG, 2>(w, nb, acts, y, y_stride);
+      return group_tile<Fmt, NG, 2>(w, nb, acts, y, y_stride, prefetch);
     case 3:
-      return group_tile<Fmt, NG, 3>(w, nb, acts, y, y_stride);
+      return group_tile<Fmt, NG, 3>(w, nb, acts, y, y_stride, prefetch);
     default:
-      return group_tile<Fmt, NG, 4>(w, nb, acts, y, y_stride);
+      return group_tile<Fmt, NG, 4>(w, nb, acts, y, y_stride, prefetch);
   }
 }
 static_assert(kPackedTokenTile == 4);
@@ -139,10 +144,10 @@ void packed_tile(const PackedTile& t) {
   int64_t g = 0;
   for (; g + 2 <= t.n_groups; g += 2)
     group_tile_tokens<Fmt, 2>(t.w + g * group_bytes, nb, acts, t.n_tokens, t.y + 16 * g,
-                              t.y_stride);
+                              t.y_stride, t.first_pass);
   if (g < t.n_groups)
     group_tile_tokens<Fmt, 1>(t.w + g * group_bytes, nb, acts, t.n_tokens, t.y + 16 * g,
-                              t.y_stride);
+                              t.y_stride, t.first_pass);
 }
 
 // ---------------------------------------------------------------- Q4_K
@@ -201,7 +206,7 @@ void q4k_group_tile(const uint8_t* w, int64_t nsb, const Q4kActs* acts, float* y
         __m512i lo[NG], hi[NG];
         for (int g = 0; g < NG; ++g) {
           const uint8_t* q = base[g] + 256 + (j * 4 + c) * 64;
-          _mm_prefetch(reinterpret_cast<const char*>(q) + 1024, _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(q) + kPrefetchAhead, _MM_HINT_T0);
           const __m512i raw = _mm512_loadu_si512(q);
           lo[g] = _mm512_and_si512(raw, low4);
           hi[g] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
@@ -295,7 +300,7 @@ void float_group_tile(const uint8_t* w, int64_t cols, const float* const* x, flo
     __m512 wv[NG];
     for (int g = 0; g < NG; ++g) {
       const uint8_t* p = w + g * group_bytes + k * 32;
-      if ((k & 1) == 0) _mm_prefetch(reinterpret_cast<const char*>(p) + 1024, _MM_HINT_T0);
+      if ((k & 1) == 0) _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead, _MM_HINT_T0);
       wv[g] = Elem::load16(p);
     }
     for (int t = 0; t < NT; ++t) {
