@@ -50,7 +50,8 @@ uint64_t ThreadPool::wait_for_job(uint64_t seen) {
     const uint64_t g = generation_.load(std::memory_order_acquire);
     if (g != seen) return g;
     HEARTH_CPU_RELAX();
-    if ((i & 63) == 63 && Clock::now() > give_up) break;
+    if ((i & 63) == 63 && busy_.load(std::memory_order_relaxed) == 0 && Clock::now() > give_up)
+      break;
   }
   // Sleep. Announce it first (seq_cst), then wait(), which re-checks the value: a job posted
   // in between is either seen here or finds sleepers_ > 0 and notifies.

@@ -106,6 +106,7 @@ class Llama final : public Model {
     if (n == 0) return;
     const int64_t n_out = batch.n_outputs();
     check_batch(batch, cache);
+    const ThreadPool::Busy busy(pool);  // workers stay awake between the pass's parallel calls
     Scratch& s = scratch_;
     s.ensure(c, n, n_out);
 
