@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "server/generation.h"
+#include "server/moderation.h"
 #include "server/router.h"
 #include "server/sse.h"
 #include "server/websocket_session.h"
@@ -131,6 +132,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Con
       case Route::Models: return send_reply(models_reply(ctx_));
       case Route::ChatCompletions: return start_completion(Endpoint::ChatCompletions);
       case Route::Completions: return start_completion(Endpoint::Completions);
+      case Route::Moderations: return start_moderation_request();
       case Route::WebSocket: return upgrade_to_websocket();
       case Route::NotFound: break;
     }
@@ -145,6 +147,23 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Con
     ctx_.metrics().count_response(route_label(route_), 101);
     closed_ = true;  // the connection is the WebSocket session's from now on
     serve_websocket(std::move(stream_), parser_->release(), ctx_);
+  }
+
+  // ---- moderations: answered at once, or once the guard model has run ----
+  void start_moderation_request() {
+    auto self = shared_from_this();
+    try {
+      const nlohmann::ordered_json body = parse_json_body(parser_->get().body());
+      start_moderation(ctx_, body, [self](Reply reply) {
+        net::post(self->executor_, [self, reply = std::move(reply)] {
+          if (!self->closed_) self->send_reply(reply);
+        });
+      });
+    } catch (const ApiError& e) {
+      return send_reply(error_reply(e));
+    } catch (const std::exception& e) {
+      return send_reply(error_reply(ApiError(500, fmt::format("internal error: {}", e.what()), "server_error")));
+    }
   }
 
   // ---- completions ----
@@ -166,7 +185,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Con
       for (const auto& chunk : gen_->response.opening_chunks()) enqueue(body_piece(sse_event(chunk)));
     }
     auto self = shared_from_this();
-    ctx_.pump().start(gen_->handle, [self](engine::Event event) {
+    pump_generation(ctx_, *gen_, [self](engine::Event event) {
       net::post(self->executor_,
                 [self, event = std::move(event)]() mutable { self->on_event(std::move(event)); });
     });
