@@ -6,8 +6,11 @@ namespace hearth::guard {
 namespace {
 
 // Text is released in steps of at least this many bytes beyond the window, so the scanners
-// run once per step and not once per token.
-constexpr size_t kReleaseStep = 16;
+// run once per step (about 8 tokens) and not once per token.
+constexpr size_t kReleaseStep = 32;
+// Released text kept in front of what is scanned, so a phrase that straddles the release
+// point is still recognised (the window itself is sized so that this should not happen).
+constexpr size_t kContextBytes = 64;
 
 bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
@@ -105,9 +108,8 @@ void OutputFilter::release(size_t n, Result& r) {
   pending_.erase(0, n);
   released_total_ += n;
   context_ += e.text;
-  const size_t keep = guard_->window_bytes();
-  if (context_.size() > keep) {
-    size_t cut = context_.size() - keep;
+  if (context_.size() > kContextBytes) {
+    size_t cut = context_.size() - kContextBytes;
     while (cut < context_.size() && is_continuation(context_[cut])) ++cut;
     context_.erase(0, cut);
   }
