@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "guard/normalize.h"
+#include "tokenizer/utf8.h"
 
 namespace hearth::guard {
 namespace {
@@ -90,6 +91,75 @@ class TableReader {
   std::set<std::string> seen_;
 };
 
+// toml++ 3.3 (Debian 12) reaches an "unreachable" point (undefined behaviour) when it
+// classifies some non-ASCII characters, e.g. while reporting a malformed value next to one
+// (found by tests/fuzz/fuzz_guard.cpp). So toml++ is only ever given ASCII: non-ASCII
+// characters in double-quoted strings become \UXXXXXXXX escapes (the same string to TOML),
+// in comments spaces; anywhere else (bare keys, literal strings) they are refused. Control
+// characters other than tab and line ends, which TOML forbids everywhere, are refused too.
+bool is_control(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7F;
+}
+
+std::string to_ascii_toml(std::string_view text, std::string_view source) {
+  std::string out;
+  out.reserve(text.size());
+  size_t line = 1;
+  enum class In { Code, Comment, Basic, MultiBasic, Literal, MultiLiteral } in = In::Code;
+  for (size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      size_t n = 0;
+      const uint32_t cp = tok::utf8::decode_at(text, i, n);
+      if (cp == tok::utf8::kInvalid) fail("{}:{}: not valid UTF-8", source, line);
+      if (in == In::Basic || in == In::MultiBasic)
+        out += fmt::format("\\U{:08X}", cp);
+      else if (in == In::Comment)
+        out += ' ';
+      else
+        fail("{}:{}: a non-ASCII character outside a double-quoted string; write names, keys and "
+             "text with such characters in \"...\"", source, line);
+      i += n;
+      continue;
+    }
+    if (is_control(c))
+      fail("{}:{}: a control character (0x{:02x}); TOML allows only tab and line ends", source, line,
+           static_cast<int>(c));
+    const bool three = text.substr(i, 3) == std::string(3, c);
+    size_t take = 1;
+    switch (in) {
+      case In::Code:
+        if (c == '#') in = In::Comment;
+        else if (c == '"') in = three ? In::MultiBasic : In::Basic, take = three ? 3 : 1;
+        else if (c == '\'') in = three ? In::MultiLiteral : In::Literal, take = three ? 3 : 1;
+        break;
+      case In::Comment:
+        if (c == '\n') in = In::Code;
+        break;
+      case In::Basic:
+      case In::MultiBasic:
+        if (c == '\\' && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0x80) take = 2;
+        else if (c == '"' && (in == In::Basic || three)) take = in == In::Basic ? 1 : 3, in = In::Code;
+        else if (c == '\n' && in == In::Basic) in = In::Code;  // unterminated: toml++ reports it
+        break;
+      case In::Literal:
+      case In::MultiLiteral:
+        if (c == '\'' && (in == In::Literal || three)) take = in == In::Literal ? 1 : 3, in = In::Code;
+        else if (c == '\n' && in == In::Literal) in = In::Code;
+        break;
+    }
+    for (size_t k = 0; k < take && i < text.size(); ++k, ++i) {
+      if (text[i] == '\n') ++line;
+      if (k > 0 && is_control(text[i]))
+        fail("{}:{}: a control character (0x{:02x}); TOML allows only tab and line ends", source, line,
+             static_cast<int>(text[i]));
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 const toml::table& table_at(const toml::table& root, std::string_view key, std::string_view source) {
   const toml::node* n = root.get(key);
   if (!n->is_table()) fail("{} must be a table ([{}])", where_of(*n, source, key), key);
@@ -147,9 +217,10 @@ std::string Policy::openai_name(const std::string& category) const {
 }
 
 Policy parse_policy(std::string_view toml_text, std::string_view source) {
+  const std::string ascii = to_ascii_toml(toml_text, source);
   toml::table root;
   try {
-    root = toml::parse(toml_text, source);
+    root = toml::parse(ascii, source);
   } catch (const toml::parse_error& e) {
     fail("{}:{}:{}: not valid TOML: {}", source, e.source().begin.line, e.source().begin.column,
          e.description());

@@ -103,5 +103,23 @@ TEST(GuardPolicy, MistakesAreOneClearLine) {
   EXPECT_THROW(load_policy_file("/nonexistent/policy.toml"), hearth::Error);
 }
 
+TEST(GuardPolicy, NonAsciiTextInStringsAndComments) {
+  // toml++ is only given ASCII (see policy.cpp): these must still mean what they say.
+  const Policy p = parse_policy(
+      "# Ünïcode comment \xE2\x9C\x93\n[[rule]]\ncategory = \"c\"\nphrases = [\"caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC\", \"\"\"\nna\xC3\xAFve\"\"\"]\n"
+      "message = \"tab\\there \\u00e9 \xCE\xB1\"\n",
+      "p.toml");
+  ASSERT_EQ(p.rules.size(), 1u);
+  EXPECT_EQ(p.rules[0].phrases, (std::vector<std::string>{"caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC", "na\xC3\xAFve"}));
+  EXPECT_EQ(p.rules[0].message, "tab\there \xC3\xA9 \xCE\xB1");
+  EXPECT_TRUE(Guard(p).check("CAFE \xE6\x97\xA5\xE6\x9C\xAC!", Direction::Input).items.size() == 1);
+  EXPECT_NE(error_of("\xCF\x81 = 1\n").find("p.toml:1: a non-ASCII character outside a double-quoted string"),
+            std::string::npos);
+  EXPECT_NE(error_of("[[rule]]\ncategory = 'c'\nphrases = ['\xCF\x81']\n").find("p.toml:3: a non-ASCII"),
+            std::string::npos);
+  EXPECT_NE(error_of("a = \"\xFF\"\n").find("not valid UTF-8"), std::string::npos);
+  EXPECT_NE(error_of("a = \"x\x01\"\n").find("control character (0x01)"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hearth::guard
