@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "server/generation.h"
+#include "server/guard_model.h"
 #include "server/moderation.h"
 #include "server/router.h"
 #include "server/sse.h"
@@ -167,9 +168,28 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Con
   }
 
   // ---- completions ----
+  // The policy's guard model (if it screens input) runs first, through the engine like any
+  // request; the completion starts once it has allowed the prompt.
   void start_completion(Endpoint endpoint) {
+    auto self = shared_from_this();
     try {
-      const nlohmann::ordered_json body = parse_json_body(parser_->get().body());
+      auto body = std::make_shared<const nlohmann::ordered_json>(parse_json_body(parser_->get().body()));
+      screen_with_guard_model(ctx_, endpoint, *body, [self, endpoint, body](std::optional<ApiError> refused) {
+        net::dispatch(self->executor_, [self, endpoint, body, refused = std::move(refused)] {
+          if (self->closed_) return;
+          if (refused) return self->send_reply(error_reply(*refused));
+          self->begin_generation(endpoint, *body);
+        });
+      });
+    } catch (const ApiError& e) {
+      return send_reply(error_reply(e));
+    } catch (const std::exception& e) {
+      return send_reply(error_reply(ApiError(500, fmt::format("internal error: {}", e.what()), "server_error")));
+    }
+  }
+
+  void begin_generation(Endpoint endpoint, const nlohmann::ordered_json& body) {
+    try {
       gen_.emplace(start_generation(ctx_, endpoint, body));
     } catch (const ApiError& e) {
       return send_reply(error_reply(e));

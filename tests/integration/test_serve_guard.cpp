@@ -283,4 +283,26 @@ TEST(ServeGuardProcess, GuardModelVerdictThroughTheEngine) {
   EXPECT_NE(s.log().find("stage=model"), std::string::npos) << s.log();
 }
 
+// The guard model screening prompts: stories260K answers with a story, not "safe", so with
+// fail_open = false every prompt it screens is refused, and with fail_open = true every
+// prompt passes. Either way the classification ran through the engine first.
+TEST(ServeGuardProcess, GuardModelScreensPromptsThroughTheEngine) {
+  for (const bool fail_open : {false, true}) {
+    TempDir dir;
+    write_file(dir / "p.toml", std::string("[model]\ninput = \"block\"\nmax_tokens = 4\nfail_open = ") +
+                                   (fail_open ? "true" : "false") + "\n");
+    ServeProcess s("-t 1 --policy " + (dir / "p.toml"));
+    ASSERT_TRUE(s.ready()) << s.log();
+    const CurlResult r = curl("'" + s.url("/v1/completions") + "'", R"({"prompt":"Once upon a time","max_tokens":3})");
+    EXPECT_EQ(r.status, fail_open ? 200 : 400) << r.body;
+    if (!fail_open) EXPECT_EQ(Json::parse(r.body)["error"]["code"], "content_filter");
+    EXPECT_NE(s.log().find(std::string("stage=model category=unsafe direction=input action=") +
+                           (fail_open ? "allow" : "block")),
+              std::string::npos)
+        << s.log();
+    // The guard request went through the engine: one finished request more than the answer.
+    EXPECT_EQ(s.metric("hearth_engine_requests_finished_total"), fail_open ? 2 : 1);
+  }
+}
+
 }  // namespace
