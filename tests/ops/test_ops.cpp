@@ -45,6 +45,25 @@ class RowOps : public ::testing::TestWithParam<Isa> {
   const cpu::KernelTable* table_ = nullptr;
 };
 
+// Attention's inner loops against double-precision sums (float32 accumulation of n terms of
+// size <= 1: error well under n * 2^-24 * sum|a b|).
+TEST_P(RowOps, DotAndAxpy) {
+  SCOPED_TRACE(seed_note());
+  auto rng = make_rng(std::string("dot") + table_->name);
+  for (int64_t n : kLengths) {
+    const auto a = uniform(rng, static_cast<size_t>(n));
+    const auto b = uniform(rng, static_cast<size_t>(n));
+    double want = 0, mag = 0;
+    for (int64_t i = 0; i < n; ++i) want += static_cast<double>(a[i]) * b[i], mag += std::fabs(a[i] * b[i]);
+    EXPECT_NEAR(table_->dot(a.data(), b.data(), n), want, 1e-6 * mag + 1e-30) << "dot n=" << n;
+    auto y = b;
+    std::vector<float> ref(y.size());
+    for (int64_t i = 0; i < n; ++i) ref[i] = static_cast<float>(b[i] + 0.75 * static_cast<double>(a[i]));
+    table_->axpy(0.75f, a.data(), y.data(), n);
+    expect_close(y, ref, 2 * kRel, 1e-7, "axpy n=" + std::to_string(n));
+  }
+}
+
 TEST_P(RowOps, RmsNorm) {
   SCOPED_TRACE(seed_note());
   auto rng = make_rng(std::string("rmsnorm") + table_->name);

@@ -22,7 +22,9 @@ inline constexpr int64_t kActAlign = 64;
 // inner loops are integer dot products. One token's row of `cols` activations becomes:
 //   qs[cols]            int8 values, at offset 0
 //   d[cols / block]     float scale per block (block = 32 or 256), value = qs * d
-//   sums[cols / 16]     int16 sum of qs per 16 elements (Q8_256 only; K-quant mins/offsets)
+//   sums[cols / 16]     int16 sum of qs per 16 elements (Q8_256; K-quant mins/offsets)
+//   sums[cols / 32]     int32 sum of qs per block (Q8_32; filled only for the interleaved
+//                       kernels, which fold the weights' +128 / +8 offset out with it)
 // The scale is amax / 127 and q = round-half-even(x * 127 / amax), identical on every ISA.
 enum class ActFormat {
   F32,     // the float activations as given
@@ -57,10 +59,30 @@ struct GemvTile {
 };
 using GemvTileFn = void (*)(const GemvTile& tile);
 
+// ---------------------------------------------------------------- interleaved tiles
+// Weights in the 16-row interleaved layout (packed.h): groups [0, n_groups) starting at `w`
+// (one group = 16 rows x all blocks), tokens [0, n_tokens), n_tokens <= kPackedTokenTile.
+// Activations in ActFormat::Q8_32 with the block sums filled. Writes y[t * y_stride + 16 g + i].
+inline constexpr int kPackedTokenTile = 4;
+struct PackedTile {
+  const uint8_t* w;
+  int64_t n_groups;
+  int64_t cols;
+  const uint8_t* act;
+  int64_t act_stride;
+  int n_tokens;
+  float* y;
+  int64_t y_stride;
+};
+using PackedTileFn = void (*)(const PackedTile& tile);
+
 struct MatmulKernel {
   GemvTileFn tile = nullptr;
   ActFormat act = ActFormat::F32;
   const char* method = "";  // for kernel_report(), e.g. "int8 dot (vpdpbusd)"
+  // For the 16-row interleaved layout (packed.h); null: none on this level, so matmul does
+  // not pack for it and unpacks rows of a packed matrix for `tile`.
+  PackedTileFn packed = nullptr;
 };
 
 struct KernelTable {
@@ -75,6 +97,13 @@ struct KernelTable {
   void (*silu_mul)(const float* gate, const float* up, float* out, int64_t count);
   void (*add)(float* acc, const float* x, int64_t count);
   void (*softmax)(float* x, int64_t n);
+  // Reads n bytes (a multiple of 64, 64-byte aligned) as fast as this level can and returns a
+  // checksum of them: the memory-bandwidth probe behind the generation roofline, so the
+  // roofline is measured with the same loads the kernels use.
+  uint64_t (*read_stream)(const uint8_t* p, int64_t n);
+  // Attention's inner loops: sum a[i] * b[i], and y[i] += a * x[i].
+  float (*dot)(const float* a, const float* b, int64_t n);
+  void (*axpy)(float a, const float* x, float* y, int64_t n);
 };
 
 // The tables themselves (constant-initialized data, no code runs before dispatch).

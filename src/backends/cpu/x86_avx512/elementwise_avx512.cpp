@@ -133,6 +133,49 @@ void softmax(float* x, int64_t n) {
     _mm512_mask_storeu_ps(x + i, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + i), inv));
 }
 
+
+uint64_t read_stream(const uint8_t* p, int64_t n) {
+  __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+  int64_t i = 0;
+  for (; i + 256 <= n; i += 256) {
+    a0 = _mm512_xor_si512(a0, _mm512_load_si512(p + i));
+    a1 = _mm512_xor_si512(a1, _mm512_load_si512(p + i + 64));
+    a2 = _mm512_xor_si512(a2, _mm512_load_si512(p + i + 128));
+    a3 = _mm512_xor_si512(a3, _mm512_load_si512(p + i + 192));
+  }
+  for (; i < n; i += 64) a0 = _mm512_xor_si512(a0, _mm512_load_si512(p + i));
+  const __m512i x = _mm512_xor_si512(_mm512_xor_si512(a0, a1), _mm512_xor_si512(a2, a3));
+  return static_cast<uint64_t>(_mm512_reduce_or_epi64(x));
+}
+
+
+float dot(const float* a, const float* b, int64_t n) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+  }
+  for (; i + 16 <= n; i += 16) s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+  if (i < n) {
+    const __mmask16 m = tail_mask(n - i);
+    s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s1);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+void axpy(float a, const float* x, float* y, int64_t n) {
+  const __m512 va = _mm512_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+  if (i < n) {
+    const __mmask16 m = tail_mask(n - i);
+    _mm512_mask_storeu_ps(y + i, m,
+                          _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i)));
+  }
+}
+
 }  // namespace hearth::cpu::avx512
 
 namespace hearth::cpu {
@@ -141,11 +184,15 @@ constinit const KernelTable kAvx512Kernels = {
     Isa::Avx512,
     "avx512",
     {avx512::gemv_f32, ActFormat::F32, "fma"},
-    {avx512::gemv_f16, ActFormat::F32, "f16c + fma"},
-    {avx512::gemv_bf16, ActFormat::F32, "shift-convert + fma"},
-    {avx512::gemv_q8_0, ActFormat::Q8_32, "int8 dot (vpdpbusd)"},
-    {avx512::gemv_q4_0, ActFormat::Q8_32, "int8 dot (vpdpbusd)"},
-    {avx512::gemv_q4_k, ActFormat::Q8_256, "int8 dot (maddubs + vpdpwssd)"},
+    {avx512::gemv_f16, ActFormat::F32, "f16c + fma, 16-row interleaved", avx512::packed_f16},
+    {avx512::gemv_bf16, ActFormat::F32, "shift-convert + fma, 16-row interleaved",
+     avx512::packed_bf16},
+    {avx512::gemv_q8_0, ActFormat::Q8_32, "int8 dot (vpdpbusd), 16-row interleaved",
+     avx512::packed_q8_0},
+    {avx512::gemv_q4_0, ActFormat::Q8_32, "int8 dot (vpdpbusd), 16-row interleaved",
+     avx512::packed_q4_0},
+    {avx512::gemv_q4_k, ActFormat::Q8_256, "int8 dot (vpdpbusd), 16-row interleaved",
+     avx512::packed_q4_k},
     {avx512::gemv_q6_k, ActFormat::Q8_256, "int8 dot (maddubs + vpdpwssd)"},
     avx512::quantize_act_q8_32,
     avx512::quantize_act_q8_256,
@@ -153,6 +200,9 @@ constinit const KernelTable kAvx512Kernels = {
     avx512::silu_mul,
     avx512::add,
     avx512::softmax,
+    avx512::read_stream,
+    avx512::dot,
+    avx512::axpy,
 };
 
 }  // namespace hearth::cpu
