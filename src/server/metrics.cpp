@@ -117,7 +117,7 @@ std::string Metrics::prometheus_text(bool ready, bool draining) const {
         "hearth_guard_decisions_total{{stage=\"{}\",category=\"{}\",direction=\"{}\",action=\"{}\"}} {}\n",
         label(k[0]), label(k[1]), label(k[2]), label(k[3]), n);
   single(out, "hearth_guard_scan_seconds_total", "counter",
-         "CPU time the content-policy scanners took (input and streamed output).", guard_seconds_);
+         "Time spent in the content-policy scanners (input, streamed output, moderations).", guard_seconds_);
 
   const engine::EngineStats& s = latest_;
   single(out, "hearth_queue_length", "gauge", "Requests waiting for a place in the running batch.",
