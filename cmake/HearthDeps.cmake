@@ -11,10 +11,15 @@ find_package(PkgConfig REQUIRED)
 # utf8proc supplies Unicode normalization (NFC/NFKC/...) and character categories.
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
+# Guardrails (src/guard/): the operator's policy file is TOML (Debian libtomlplusplus-dev,
+# header-only use through its compiled library) and every decision is one spdlog line.
+find_package(tomlplusplus REQUIRED)
+find_package(spdlog REQUIRED)
 
 add_library(hearth_deps INTERFACE)
 target_link_libraries(hearth_deps INTERFACE Threads::Threads nlohmann_json::nlohmann_json fmt::fmt
-                      ZLIB::ZLIB PkgConfig::PCRE2 PkgConfig::UTF8PROC Boost::headers)
+                      ZLIB::ZLIB PkgConfig::PCRE2 PkgConfig::UTF8PROC Boost::headers
+                      tomlplusplus::tomlplusplus spdlog::spdlog)
 
 # `hearth chat`: line editing and history (libedit's readline interface).
 pkg_check_modules(LIBEDIT REQUIRED IMPORTED_TARGET libedit)

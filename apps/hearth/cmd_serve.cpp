@@ -1,8 +1,9 @@
 // hearth serve: an OpenAI-compatible HTTP server (SSE and WebSocket streaming) over one model.
 //
 // The port opens first, so /health can say "loading" while the model loads on another
-// thread. The main thread only waits for SIGTERM/SIGINT; then the server stops accepting,
-// lets running streams finish (up to --drain-timeout) and the process exits 0.
+// thread. The main thread only waits for signals: SIGHUP reloads the --policy file (a policy
+// that does not load is reported and the old one stays); SIGTERM/SIGINT make the server stop
+// accepting, let running streams finish (up to --drain-timeout) and the process exit 0.
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -25,6 +26,8 @@
 #include "engine/model_loader.h"
 #include "fit/run_check.h"
 #include "gpu_layers.h"
+#include "guard/pipeline.h"
+#include "guard/policy.h"
 #include "server/prompt_builder.h"
 #include "server/server.h"
 #include "template/chat_template.h"
@@ -41,7 +44,12 @@ struct ServeOptions {
   std::string gpu_layers = "auto";
   bool gpu_layers_given = false;
   double drain_timeout_s = 30;
+  std::string policy;  // --policy FILE: the content policy (docs/guard.md)
 };
+
+std::shared_ptr<const guard::Guard> load_guard(const std::string& path) {
+  return std::make_shared<const guard::Guard>(guard::load_policy_file(path));
+}
 
 std::vector<std::string> read_api_keys(const std::string& path) {
   std::ifstream in(path);
@@ -136,9 +144,19 @@ void serve(ServeOptions o) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // A policy that does not load stops the start: serving without the operator's rules
+  // would be worse than not serving.
+  std::shared_ptr<const guard::Guard> policy = o.policy.empty() ? nullptr : load_guard(o.policy);
   server::Server srv(o.http);
+  srv.context().set_guard(policy);
+  if (policy)
+    std::fprintf(stderr, "hearth serve: content policy %s: %zu rules%s%s%s\n", o.policy.c_str(),
+                 policy->policy().rules.size(), policy->policy().pii.enabled ? ", PII" : "",
+                 policy->policy().injection.enabled ? ", injection heuristics" : "",
+                 policy->policy().model.enabled ? ", guard model" : "");
   srv.start();
   std::printf("hearth serve: listening on http://%s:%u\n", o.http.host.c_str(), srv.port());
   std::fflush(stdout);
@@ -155,7 +173,20 @@ void serve(ServeOptions o) {
   });
 
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  for (;;) {
+    sigwait(&stop_signals, &sig);
+    if (sig != SIGHUP) break;
+    if (o.policy.empty()) {
+      std::fprintf(stderr, "hearth serve: SIGHUP ignored: no --policy to reload\n");
+      continue;
+    }
+    try {
+      srv.context().set_guard(load_guard(o.policy));
+      std::fprintf(stderr, "hearth serve: content policy %s reloaded\n", o.policy.c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "hearth serve: policy reload failed, the previous policy stays: %s\n", e.what());
+    }
+  }
   loader.join();  // a load in progress finishes first (it cannot be interrupted)
   if (!load_error)
     std::fprintf(stderr, "hearth serve: %s, draining (up to %.0f s)\n",
@@ -207,6 +238,10 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--drain-timeout", o->drain_timeout_s, "On SIGTERM, seconds running requests may finish")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 86400.0));
+  cmd->add_option("--policy", o->policy,
+                  "Content policy (TOML, docs/guard.md): moderate prompts and answers; SIGHUP reloads it");
+  cmd->add_flag("--log-content", o->http.log_content,
+                "Guard decision logs may quote the matched user text (off: never logged)");
   cmd->add_option("--gpu-layers", o->gpu_layers,
                   "Layers on the GPU: auto (the fit planner's split) or a number")
       ->capture_default_str()

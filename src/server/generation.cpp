@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "server/guard_hooks.h"
+
 namespace hearth::server {
 namespace {
 
@@ -64,6 +66,11 @@ Generation start_generation(ServerContext& ctx, Endpoint endpoint, const nlohman
   const ModelInfo& model = ctx.model();
   CompletionRequest r = parse_completion_request(endpoint, body, model.n_vocab);
   check_model(ctx, r.model);
+  const std::string id = new_response_id(endpoint);
+  // One policy for the whole request, even if SIGHUP swaps it meanwhile.
+  const std::shared_ptr<const guard::Guard> guard = ctx.guard();
+  nlohmann::ordered_json guard_echo;
+  if (guard) guard_echo = moderate_input(ctx, *guard, r, id);
 
   ChatPrompt prompt = build_prompt(*ctx.builder(), r);
   const char* prompt_param = endpoint == Endpoint::ChatCompletions ? "messages" : "prompt";
@@ -78,7 +85,8 @@ Generation start_generation(ServerContext& ctx, Endpoint endpoint, const nlohman
 
   ResponseContext rc;
   rc.endpoint = endpoint;
-  rc.id = new_response_id(endpoint);
+  rc.id = id;
+  rc.guard_echo = std::move(guard_echo);
   rc.created = static_cast<int64_t>(std::time(nullptr));
   rc.model = model.id;
   rc.include_usage = r.stream && r.include_usage;
@@ -89,7 +97,15 @@ Generation start_generation(ServerContext& ctx, Endpoint endpoint, const nlohman
   engine::RequestParams params = std::move(r.params);
   params.prompt = std::move(prompt.tokens);
   auto handle = submit(ctx, std::move(params), prompt_param);
-  return Generation{std::move(handle), ResponseBuilder(std::move(rc)), r.stream};
+  Generation gen{std::move(handle), ResponseBuilder(std::move(rc)), r.stream, nullptr};
+  if (guard && guard->scans_output()) gen.output_filter = std::make_shared<guard::OutputFilter>(guard);
+  return gen;
+}
+
+void pump_generation(ServerContext& ctx, const Generation& gen, EventPump::Callback on_event) {
+  if (gen.output_filter)
+    on_event = moderate_output(ctx, gen.output_filter, gen.handle, gen.response.context().id, std::move(on_event));
+  ctx.pump().start(gen.handle, std::move(on_event));
 }
 
 }  // namespace hearth::server

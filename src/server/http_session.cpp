@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "server/generation.h"
+#include "server/guard_model.h"
+#include "server/moderation.h"
 #include "server/router.h"
 #include "server/sse.h"
 #include "server/websocket_session.h"
@@ -131,6 +133,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Con
       case Route::Models: return send_reply(models_reply(ctx_));
       case Route::ChatCompletions: return start_completion(Endpoint::ChatCompletions);
       case Route::Completions: return start_completion(Endpoint::Completions);
+      case Route::Moderations: return start_moderation_request();
       case Route::WebSocket: return upgrade_to_websocket();
       case Route::NotFound: break;
     }
@@ -147,10 +150,46 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Con
     serve_websocket(std::move(stream_), parser_->release(), ctx_);
   }
 
-  // ---- completions ----
-  void start_completion(Endpoint endpoint) {
+  // ---- moderations: answered at once, or once the guard model has run ----
+  void start_moderation_request() {
+    auto self = shared_from_this();
     try {
       const nlohmann::ordered_json body = parse_json_body(parser_->get().body());
+      start_moderation(ctx_, body, [self](Reply reply) {
+        net::post(self->executor_, [self, reply = std::move(reply)] {
+          if (!self->closed_) self->send_reply(reply);
+        });
+      });
+    } catch (const ApiError& e) {
+      return send_reply(error_reply(e));
+    } catch (const std::exception& e) {
+      return send_reply(error_reply(ApiError(500, fmt::format("internal error: {}", e.what()), "server_error")));
+    }
+  }
+
+  // ---- completions ----
+  // The policy's guard model (if it screens input) runs first, through the engine like any
+  // request; the completion starts once it has allowed the prompt.
+  void start_completion(Endpoint endpoint) {
+    auto self = shared_from_this();
+    try {
+      auto body = std::make_shared<const nlohmann::ordered_json>(parse_json_body(parser_->get().body()));
+      screen_with_guard_model(ctx_, endpoint, *body, [self, endpoint, body](std::optional<ApiError> refused) {
+        net::dispatch(self->executor_, [self, endpoint, body, refused = std::move(refused)] {
+          if (self->closed_) return;
+          if (refused) return self->send_reply(error_reply(*refused));
+          self->begin_generation(endpoint, *body);
+        });
+      });
+    } catch (const ApiError& e) {
+      return send_reply(error_reply(e));
+    } catch (const std::exception& e) {
+      return send_reply(error_reply(ApiError(500, fmt::format("internal error: {}", e.what()), "server_error")));
+    }
+  }
+
+  void begin_generation(Endpoint endpoint, const nlohmann::ordered_json& body) {
+    try {
       gen_.emplace(start_generation(ctx_, endpoint, body));
     } catch (const ApiError& e) {
       return send_reply(error_reply(e));
@@ -166,7 +205,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Con
       for (const auto& chunk : gen_->response.opening_chunks()) enqueue(body_piece(sse_event(chunk)));
     }
     auto self = shared_from_this();
-    ctx_.pump().start(gen_->handle, [self](engine::Event event) {
+    pump_generation(ctx_, *gen_, [self](engine::Event event) {
       net::post(self->executor_,
                 [self, event = std::move(event)]() mutable { self->on_event(std::move(event)); });
     });

@@ -70,6 +70,17 @@ void Metrics::count_finish(const std::string& reason) {
   ++finishes_[reason];
 }
 
+void Metrics::count_guard(const std::string& stage, const std::string& category,
+                          const std::string& direction, const std::string& action) {
+  std::lock_guard lock(mu_);
+  ++guard_decisions_[{stage, category, direction, action}];
+}
+
+void Metrics::add_guard_seconds(double s) {
+  std::lock_guard lock(mu_);
+  guard_seconds_ += s;
+}
+
 void Metrics::fold(engine::EngineStats stats) {
   std::lock_guard lock(mu_);
   for (double s : stats.ttft_samples_s) ttft_.observe(s);
@@ -98,6 +109,15 @@ std::string Metrics::prometheus_text(bool ready, bool draining) const {
   header(out, "hearth_generations_total", "counter", "Finished generations by finish reason.");
   for (const auto& [reason, n] : finishes_)
     out += fmt::format("hearth_generations_total{{finish_reason=\"{}\"}} {}\n", label(reason), n);
+
+  header(out, "hearth_guard_decisions_total", "counter",
+         "Content-policy decisions by stage, category, direction and action.");
+  for (const auto& [k, n] : guard_decisions_)
+    out += fmt::format(
+        "hearth_guard_decisions_total{{stage=\"{}\",category=\"{}\",direction=\"{}\",action=\"{}\"}} {}\n",
+        label(k[0]), label(k[1]), label(k[2]), label(k[3]), n);
+  single(out, "hearth_guard_scan_seconds_total", "counter",
+         "Time spent in the content-policy scanners (input, streamed output, moderations).", guard_seconds_);
 
   const engine::EngineStats& s = latest_;
   single(out, "hearth_queue_length", "gauge", "Requests waiting for a place in the running batch.",

@@ -38,6 +38,12 @@ class Metrics {
   void count_response(const std::string& endpoint, int status);
   // One finished generation by finish reason ("stop", "length", "cancelled", "error").
   void count_finish(const std::string& reason);
+  // One guard decision (stage "rules", "pii", "injection", "model"; direction "input" or
+  // "output"; action "flag", "redact", "block").
+  void count_guard(const std::string& stage, const std::string& category, const std::string& direction,
+                   const std::string& action);
+  // Time the guard's scanners took (seconds), for the overhead they add.
+  void add_guard_seconds(double s);
 
   // Takes an engine snapshot: its gauges and counters become the current values and its
   // latency samples go into the histograms (each sample arrives in exactly one snapshot).
@@ -53,6 +59,8 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> responses_;
   std::map<std::string, uint64_t> finishes_;
+  std::map<std::vector<std::string>, uint64_t> guard_decisions_;
+  double guard_seconds_ = 0;
   engine::EngineStats latest_;
   Histogram ttft_, itl_;
 };

@@ -138,6 +138,7 @@ std::vector<Json> ResponseBuilder::opening_chunks() {
   choice["logprobs"] = nullptr;
   choice["finish_reason"] = nullptr;
   c["choices"].push_back(std::move(choice));
+  if (!ctx_.guard_echo.is_null()) c["guard"] = ctx_.guard_echo;
   return {std::move(c)};
 }
 
@@ -213,6 +214,7 @@ Json ResponseBuilder::body() const {
   choice["finish_reason"] = finish_reason_;
   b["choices"] = Json::array({std::move(choice)});
   b["usage"] = usage_json(usage_);
+  if (!ctx_.guard_echo.is_null()) b["guard"] = ctx_.guard_echo;
   return b;
 }
 

@@ -26,6 +26,10 @@ struct ResponseContext {
   bool logprobs = false;       // the request asked for logprobs
   ReasoningMarkers reasoning;  // enabled(): a chat template with a reasoning section
   bool reasoning_open = false;                // the prompt ended inside it
+  // The guard's debug echo (policy debug_echo = true): what the model was given after
+  // input moderation and the decisions; added as "guard" to the answer and to chat's first
+  // streamed chunk. Null: not added.
+  nlohmann::ordered_json guard_echo;
 };
 
 // "chatcmpl-<24 random hex>" or "cmpl-<24 random hex>".

@@ -14,6 +14,7 @@ Route route_of(std::string_view target) {
   if (path == "/v1/models") return Route::Models;
   if (path == "/v1/chat/completions") return Route::ChatCompletions;
   if (path == "/v1/completions") return Route::Completions;
+  if (path == "/v1/moderations") return Route::Moderations;
   if (path == "/v1/ws") return Route::WebSocket;
   return Route::NotFound;
 }
@@ -25,6 +26,7 @@ std::string route_label(Route route) {
     case Route::Models: return "/v1/models";
     case Route::ChatCompletions: return "/v1/chat/completions";
     case Route::Completions: return "/v1/completions";
+    case Route::Moderations: return "/v1/moderations";
     case Route::WebSocket: return "/v1/ws";
     case Route::NotFound: break;
   }
@@ -34,7 +36,8 @@ std::string route_label(Route route) {
 std::string_view allowed_method(Route route) {
   switch (route) {
     case Route::ChatCompletions:
-    case Route::Completions: return "POST";
+    case Route::Completions:
+    case Route::Moderations: return "POST";
     default: return "GET";
   }
 }
@@ -53,7 +56,7 @@ ApiError not_found_error(std::string_view target) {
   const std::string_view path = target.substr(0, target.find('?'));
   return ApiError(404,
                   fmt::format("no endpoint {}; this server has /v1/chat/completions, /v1/completions, "
-                              "/v1/models, /v1/ws, /health and /metrics",
+                              "/v1/models, /v1/moderations, /v1/ws, /health and /metrics",
                               std::string(path.substr(0, 200))),
                   "invalid_request_error", {}, "not_found");
 }

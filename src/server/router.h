@@ -12,7 +12,7 @@
 
 namespace hearth::server {
 
-enum class Route { Health, Metrics, Models, ChatCompletions, Completions, WebSocket, NotFound };
+enum class Route { Health, Metrics, Models, ChatCompletions, Completions, Moderations, WebSocket, NotFound };
 
 // `target` is the request target; a query string is ignored.
 Route route_of(std::string_view target);

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "guard/pipeline.h"
 #include "server/backend.h"
 #include "server/event_pump.h"
 #include "server/metrics.h"
@@ -31,6 +32,7 @@ struct ServerConfig {
   std::chrono::milliseconds read_timeout{60000};    // a request (or an idle keep-alive) must arrive within
   std::chrono::milliseconds write_timeout{60000};   // a client must take each write within
   std::string version = "dev";          // for the Server header
+  bool log_content = false;             // guard decision logs may quote the user's text
 };
 
 struct ModelInfo {
@@ -68,6 +70,17 @@ class ServerContext {
   const PromptBuilder* builder() const { return builder_.load(); }
   const ModelInfo& model() const { return model_; }
 
+  // The content policy (null: no --policy). Swapped whole on SIGHUP; a request keeps the
+  // Guard it started with.
+  std::shared_ptr<const guard::Guard> guard() const {
+    std::lock_guard lock(guard_mu_);
+    return guard_;
+  }
+  void set_guard(std::shared_ptr<const guard::Guard> g) {
+    std::lock_guard lock(guard_mu_);
+    guard_ = std::move(g);
+  }
+
   Metrics& metrics() { return metrics_; }
   // Folds a fresh engine snapshot into the metrics (no-op while loading).
   void refresh_metrics();
@@ -97,6 +110,8 @@ class ServerContext {
   ModelInfo model_;  // written once, before state_ becomes Ready
   Metrics metrics_;
   EventPump pump_;
+  mutable std::mutex guard_mu_;
+  std::shared_ptr<const guard::Guard> guard_;
 
   mutable std::mutex mu_;
   std::condition_variable no_generations_;

@@ -101,7 +101,7 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession>, 
     ctx_.generation_started(gen_->handle);
     for (const auto& chunk : gen_->response.opening_chunks()) send(dump_json(chunk));
     auto self = shared_from_this();
-    ctx_.pump().start(gen_->handle, [self](engine::Event event) {
+    pump_generation(ctx_, *gen_, [self](engine::Event event) {
       net::post(self->executor_,
                 [self, event = std::move(event)]() mutable { self->on_event(std::move(event)); });
     });

@@ -6,11 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "support/serve_process.h"
 
 using hearth::test::run_command;
 using hearth::test::ServeProcess;
+using hearth::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -86,4 +88,32 @@ TEST_F(ServeNode, SigtermDrainsAndExitsZero) {
   ASSERT_TRUE(s.ready()) << s.log();
   expect_script_passes("drain.cjs", s.url() + " " + std::to_string(s.pid()));
   EXPECT_EQ(s.stop(SIGTERM), 0) << s.log();
+}
+
+TEST_F(ServeNode, ModerationsThroughTheOfficialOpenAiPackage) {
+  TempDir dir;
+  std::ofstream(dir / "policy.toml") << R"(
+[categories.confidential]
+openai = "illicit"
+
+[[rule]]
+name = "no-secrets-project"
+category = "confidential"
+phrases = ["project nightingale"]
+input = "block"
+
+[[rule]]
+name = "hate-words"
+category = "S10"
+words = ["hate those people"]
+input = "flag"
+
+[pii]
+detectors = ["credit_card"]
+
+[injection]
+)";
+  ServeProcess s("--api-key test-key -t 1 --policy " + (dir / "policy.toml"));
+  ASSERT_TRUE(s.ready()) << s.log();
+  expect_script_passes("moderations.cjs", s.url());
 }
