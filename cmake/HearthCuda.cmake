@@ -65,7 +65,9 @@ function(hearth_add_cuda_backend)
     $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall>)
   set_property(TARGET hearth_cuda PROPERTY COMPILE_OPTIONS_CUDA_RELEASE "")
   set(CMAKE_CUDA_FLAGS_RELEASE "-O2 -DNDEBUG" PARENT_SCOPE)
-  set_target_properties(hearth_cuda PROPERTIES CUDA_STANDARD 20 CUDA_STANDARD_REQUIRED ON
+  # The shared cudart (not nvcc's default static one) next to CUDA::cudart, so one runtime is
+  # linked; without a driver it loads and reports "no CUDA devices" instead of failing.
+  set_target_properties(hearth_cuda PROPERTIES CUDA_RUNTIME_LIBRARY Shared CUDA_STANDARD 20 CUDA_STANDARD_REQUIRED ON
                         CUDA_EXTENSIONS OFF)
   target_link_libraries(hearth_cuda PUBLIC CUDA::cudart CUDA::cublas hearth_lib)
   target_link_libraries(hearth_lib PUBLIC hearth_cuda)
