@@ -17,7 +17,16 @@ std::vector<DeviceInfo> list_devices(std::string* why) {
   int count = 0;
   const cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess) {
-    if (why) *why = cudaGetErrorString(e);
+    if (why) {
+      // Without libcuda the runtime says "driver version is insufficient"; say what it means.
+      if (e == cudaErrorInsufficientDriver)
+        *why = std::string("no NVIDIA driver is loaded, or it is older than this CUDA runtime: ") +
+               cudaGetErrorString(e);
+      else if (e == cudaErrorNoDevice)
+        *why = "no CUDA-capable GPU is present";
+      else
+        *why = cudaGetErrorString(e);
+    }
     cudaGetLastError();  // clear the sticky error so later calls start clean
     return out;
   }
