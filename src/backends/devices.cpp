@@ -33,6 +33,16 @@ GpuScan scan_gpus() {
   return scan;
 }
 
+double measure_gpu_copy_bandwidth() {
+  const GpuScan scan = scan_gpus();
+  if (scan.devices.empty()) fail("cannot measure GPU bandwidth: no GPU ({})", scan.why_none);
+#if HEARTH_HAVE_CUDA
+  return cuda::measure_copy_bandwidth(size_t{1} << 30, 20);
+#else
+  return 0;  // unreachable: without the backend the scan finds nothing
+#endif
+}
+
 #if !HEARTH_HAVE_CUDA
 std::unique_ptr<GpuLayerRunner> make_gpu_layer_runner(const LlamaHostWeights&, const GpuOffload& o) {
   fail("--gpu-layers {}: this hearth was built without the CUDA backend; rebuild with "

@@ -26,4 +26,9 @@ struct GpuScan {
 // Never throws; on a machine without a driver or GPU the list is empty with the reason.
 GpuScan scan_gpus();
 
+// Device-to-device copy bandwidth of GPU 0 in GB/s (bytes read plus bytes written per second,
+// 1 GiB buffers): the roofline `hearth bench` sets GPU decode against. Throws hearth::Error
+// without a CUDA backend or device.
+double measure_gpu_copy_bandwidth();
+
 }  // namespace hearth
