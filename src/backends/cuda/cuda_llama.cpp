@@ -84,7 +84,7 @@ class CudaLlamaRunner final : public GpuLayerRunner {
     cuda::check(cudaSetDevice(offload_.device), "cudaSetDevice");
     const int64_t n = batch.size();
     const int64_t n_out = offload_.output_on_gpu ? batch.n_outputs() : 0;
-    ensure_kv(cache.config());
+    ensure_kv(cache);
     const int64_t n_chunks = prepare_step(batch, cache);
     bool grew = ensure_activations(n, n_out, n_chunks);
     const cuda::Stream& s = *stream_;
@@ -140,20 +140,27 @@ class CudaLlamaRunner final : public GpuLayerRunner {
   }
   const float* upload_norm(const float* host) { return upload_floats(host, c_.dim); }
 
-  // The device pool mirrors the host cache's block ids, for the GPU's layers only.
-  void ensure_kv(const kv::KVCacheConfig& k) {
-    if (k.n_blocks == kv_config_.n_blocks && k.block_size == kv_config_.block_size &&
-        k.kv_dim == kv_config_.kv_dim)
-      return;
-    kv_config_ = k;
-    const int64_t layer_floats = k.n_blocks * k.block_size * k.kv_dim;
-    const size_t bytes = static_cast<size_t>(layer_floats * static_cast<int64_t>(layers_.size())) * 4;
-    keys_ = DeviceBuffer(bytes);
-    values_ = DeviceBuffer(bytes);
-    cuda::check(cudaMemset(keys_.get(), 0, bytes), "cudaMemset");
-    cuda::check(cudaMemset(values_.get(), 0, bytes), "cudaMemset");
-    kv_ = {keys_.as<float>(), values_.as<float>(), layer_floats, k.block_size};
-    clear_graphs();
+  // The device pool of a host cache mirrors its block ids, for the GPU's layers only. One pool
+  // per host cache the model is used with (a Generator and a test may each bring their own);
+  // a cache that changed shape gets a new pool. A pool is never read before its positions are
+  // written, so a new cache at an old cache's address can reuse that pool as it is.
+  void ensure_kv(const kv::KVCache& cache) {
+    const kv::KVCacheConfig& k = cache.config();
+    DevicePool& p = pools_[&cache];
+    if (k.n_blocks != p.config.n_blocks || k.block_size != p.config.block_size ||
+        k.kv_dim != p.config.kv_dim) {
+      p.config = k;
+      const int64_t layer_floats = k.n_blocks * k.block_size * k.kv_dim;
+      const size_t bytes =
+          static_cast<size_t>(layer_floats * static_cast<int64_t>(layers_.size())) * 4;
+      p.keys = DeviceBuffer(bytes);
+      p.values = DeviceBuffer(bytes);
+      cuda::check(cudaMemset(p.keys.get(), 0, bytes), "cudaMemset");
+      cuda::check(cudaMemset(p.values.get(), 0, bytes), "cudaMemset");
+      p.kv = {p.keys.as<float>(), p.values.as<float>(), layer_floats, k.block_size};
+    }
+    if (p.kv.keys != kv_.keys) clear_graphs();  // graphs hold the pool's address
+    kv_ = p.kv;
   }
 
   // Host copies of the step's inputs; returns the attention chunk count.
@@ -256,9 +263,13 @@ class CudaLlamaRunner final : public GpuLayerRunner {
   const float* output_norm_ = nullptr;
   const float* inv_freq_ = nullptr;
 
-  kv::KVCacheConfig kv_config_;
-  DeviceBuffer keys_, values_;
-  cuda::DeviceKV kv_;
+  struct DevicePool {
+    kv::KVCacheConfig config;
+    DeviceBuffer keys, values;
+    cuda::DeviceKV kv;
+  };
+  std::unordered_map<const kv::KVCache*, DevicePool> pools_;
+  cuda::DeviceKV kv_;  // the pool of the current call
 
   DeviceBuffer act_x_, act_h_, act_q_, act_k_, act_v_, act_att_, act_gate_, act_up_, act_out_,
       act_logits_, att_scratch_;

@@ -28,6 +28,7 @@ __global__ void gemv_kernel(const uint8_t* __restrict__ W, int64_t rows, int64_t
   if (row >= rows) return;
   const uint8_t* w = W + row * row_bytes;
   const int64_t n_units = (cols + kUnit - 1) / kUnit;
+  const bool vec4 = (cols & 3) == 0 && (reinterpret_cast<uintptr_t>(x) & 15) == 0;
   float acc[kGemvMaxTokens] = {};
   float vals[kUnit];
   for (int64_t u = lane; u < n_units; u += 32) {
@@ -38,7 +39,18 @@ __global__ void gemv_kernel(const uint8_t* __restrict__ W, int64_t rows, int64_t
       if (t >= n_tokens) break;
       const float* xt = x + t * cols + u * kUnit;
       float s = 0;
-      for (int j = 0; j < valid; ++j) s += vals[j] * xt[j];
+      if (valid == kUnit && vec4) {
+        // A whole unit of a row whose width is a multiple of 4 (every quantized row): its 32
+        // activations start 16-byte aligned (x comes from cudaMalloc), so float4 loads.
+        const float4* x4 = reinterpret_cast<const float4*>(xt);
+#pragma unroll
+        for (int j = 0; j < kUnit / 4; ++j) {
+          const float4 v = x4[j];
+          s += vals[4 * j] * v.x + vals[4 * j + 1] * v.y + vals[4 * j + 2] * v.z + vals[4 * j + 3] * v.w;
+        }
+      } else {
+        for (int j = 0; j < valid; ++j) s += vals[j] * xt[j];
+      }
       acc[t] += s;
     }
   }
