@@ -62,7 +62,7 @@ function(hearth_add_cuda_backend)
   # Only the listed architectures, and the host side at -O2, keep the CI build of the
   # kernels short; the kernels are bandwidth-bound, so -O3 buys nothing measurable.
   target_compile_options(hearth_cuda PRIVATE
-    $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall>)
+    $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wno-unknown-pragmas>)
   set_property(TARGET hearth_cuda PROPERTY COMPILE_OPTIONS_CUDA_RELEASE "")
   set(CMAKE_CUDA_FLAGS_RELEASE "-O2 -DNDEBUG" PARENT_SCOPE)
   # The shared cudart (not nvcc's default static one) next to CUDA::cudart, so one runtime is

@@ -1,7 +1,8 @@
 // Every CUDA op against its CPU reference (ops::ref), with a tolerance per weight type, and
 // the whole Llama forward pass on the GPU (all layers, and a GPU/CPU split) against the CPU.
-// Built only with the CUDA backend. Without a CUDA device every test reports SKIPPED with the
-// runtime's reason: nothing here counts as passed unless it ran on a GPU.
+// Built only with the CUDA backend. Without a CUDA device every CudaOps test reports SKIPPED
+// with the runtime's reason: nothing there counts as passed unless it ran on a GPU. Only
+// CudaDecoders runs everywhere: the kernels' decoders compiled for the host.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -134,6 +135,28 @@ void check_matmul(CudaOps& self, cuda::Stream& stream, DType t, int64_t rows, in
       ASSERT_LE(err / output_scale(w.view, x.data(), tkn, o), tol)
           << "token " << tkn << " row " << o << ": " << y[i] << " vs " << expected[i];
     }
+}
+
+// The kernels' decoders, run on the host (no GPU needed): every format decodes to exactly what
+// the CPU's dequantize_row gives, for rows of several blocks and ragged plain rows.
+TEST(CudaDecoders, MatchDequantizeRowOnTheHost) {
+  auto rng = make_rng("cuda-decoders");
+  SCOPED_TRACE(seed_note());
+  for (DType t : kTypes) {
+    for (int64_t cols : {int64_t{256}, int64_t{768}, int64_t{172}}) {
+      if (cols % dtype_info(t).block_size != 0) continue;
+      const HostWeights w = make_weights(t, 3, cols, rng);
+      for (int64_t r = 0; r < 3; ++r) {
+        const uint8_t* row = w.bytes.data() + r * w.view.row_bytes();
+        std::vector<float> expected(static_cast<size_t>(cols)), got(expected.size(), -1.0f);
+        ops::dequantize_row(t, row, expected.data(), cols);
+        cuda::decode_row_on_host(t, row, cols, got.data());
+        for (int64_t i = 0; i < cols; ++i)
+          ASSERT_EQ(got[static_cast<size_t>(i)], expected[static_cast<size_t>(i)])
+              << dtype_name(t) << " cols " << cols << " row " << r << " element " << i;
+      }
+    }
+  }
 }
 
 TEST_F(CudaOps, GemvMatchesReferenceForEveryTypeAndSmallBatch) {

@@ -80,6 +80,10 @@ struct MatmulScratch {
 // Token counts up to this use the dequantizing GEMV kernel; more go through cuBLAS.
 inline constexpr int64_t kGemvMaxTokens = 8;
 
+// The device decoders of the weight formats, compiled for the host: one row of `cols` elements
+// to float. Runs without a GPU, so the tests check the block layouts everywhere.
+void decode_row_on_host(DType t, const void* row, int64_t cols, float* out);
+
 // y[t][o] = sum_i x[t][i] * W[o][i] (x: n_tokens x cols, y: n_tokens x rows; device floats).
 void matmul(const DeviceMatrix& W, const float* x, int64_t n_tokens, float* y, MatmulScratch& s,
             const Stream& stream);

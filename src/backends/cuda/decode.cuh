@@ -12,19 +12,20 @@ namespace hearth::cuda {
 
 inline constexpr int kUnit = 32;
 
-__device__ __forceinline__ float half_bits_to_float(uint16_t h) {
+__host__ __device__ __forceinline__ float half_bits_to_float(uint16_t h) {
   return __half2float(__ushort_as_half(h));
 }
-__device__ __forceinline__ uint16_t load_u16(const uint8_t* p) {
+__host__ __device__ __forceinline__ uint16_t load_u16(const uint8_t* p) {
   return static_cast<uint16_t>(p[0] | (p[1] << 8));
 }
 
 // Each decoder: block_elems/block_bytes (one GGML block), and decode(row, unit, out, valid)
 // writing elements [32 unit, 32 unit + valid) of the row to out[0..valid). valid < 32 only for
 // the plain types, whose rows need not be whole units (stories260K's 172-wide FFN rows).
+// Host and device: the tests check the layouts on the CPU too (decode_row_on_host).
 struct DecodeF32 {
   static constexpr int block_elems = 1, block_bytes = 4;
-  __device__ static void decode(const uint8_t* row, int64_t unit, float* out, int valid) {
+  __host__ __device__ static void decode(const uint8_t* row, int64_t unit, float* out, int valid) {
     const float* p = reinterpret_cast<const float*>(row) + unit * kUnit;
     for (int j = 0; j < valid; ++j) out[j] = p[j];
   }
@@ -32,7 +33,7 @@ struct DecodeF32 {
 
 struct DecodeF16 {
   static constexpr int block_elems = 1, block_bytes = 2;
-  __device__ static void decode(const uint8_t* row, int64_t unit, float* out, int valid) {
+  __host__ __device__ static void decode(const uint8_t* row, int64_t unit, float* out, int valid) {
     const __half* p = reinterpret_cast<const __half*>(row) + unit * kUnit;
     for (int j = 0; j < valid; ++j) out[j] = __half2float(p[j]);
   }
@@ -40,7 +41,7 @@ struct DecodeF16 {
 
 struct DecodeBF16 {
   static constexpr int block_elems = 1, block_bytes = 2;
-  __device__ static void decode(const uint8_t* row, int64_t unit, float* out, int valid) {
+  __host__ __device__ static void decode(const uint8_t* row, int64_t unit, float* out, int valid) {
     const __nv_bfloat16* p = reinterpret_cast<const __nv_bfloat16*>(row) + unit * kUnit;
     for (int j = 0; j < valid; ++j) out[j] = __bfloat162float(p[j]);
   }
@@ -48,7 +49,7 @@ struct DecodeBF16 {
 
 struct DecodeQ8_0 {
   static constexpr int block_elems = 32, block_bytes = 34;
-  __device__ static void decode(const uint8_t* row, int64_t unit, float* out, int) {
+  __host__ __device__ static void decode(const uint8_t* row, int64_t unit, float* out, int) {
     const uint8_t* b = row + unit * block_bytes;
     const float d = half_bits_to_float(load_u16(b));
     const int8_t* qs = reinterpret_cast<const int8_t*>(b + 2);
@@ -59,7 +60,7 @@ struct DecodeQ8_0 {
 
 struct DecodeQ4_0 {
   static constexpr int block_elems = 32, block_bytes = 18;
-  __device__ static void decode(const uint8_t* row, int64_t unit, float* out, int) {
+  __host__ __device__ static void decode(const uint8_t* row, int64_t unit, float* out, int) {
     const uint8_t* b = row + unit * block_bytes;
     const float d = half_bits_to_float(load_u16(b));
     const uint8_t* qs = b + 2;
@@ -74,7 +75,7 @@ struct DecodeQ4_0 {
 struct DecodeQ4_K {
   static constexpr int block_elems = 256, block_bytes = 144;
   // Scale and min of sub-block j from the 12 packed bytes (see unpack_q4_k_scales).
-  __device__ static void scale_min(const uint8_t* q, int j, int& sc, int& m) {
+  __host__ __device__ static void scale_min(const uint8_t* q, int j, int& sc, int& m) {
     if (j < 4) {
       sc = q[j] & 63;
       m = q[j + 4] & 63;
@@ -83,7 +84,7 @@ struct DecodeQ4_K {
       m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
     }
   }
-  __device__ static void decode(const uint8_t* row, int64_t unit, float* out, int) {
+  __host__ __device__ static void decode(const uint8_t* row, int64_t unit, float* out, int) {
     const uint8_t* b = row + (unit / 8) * block_bytes;
     const int sub = static_cast<int>(unit % 8);  // sub-block 2c (low nibbles) or 2c+1 (high)
     const float d = half_bits_to_float(load_u16(b));
@@ -100,7 +101,7 @@ struct DecodeQ4_K {
 
 struct DecodeQ6_K {
   static constexpr int block_elems = 256, block_bytes = 210;
-  __device__ static void decode(const uint8_t* row, int64_t unit, float* out, int) {
+  __host__ __device__ static void decode(const uint8_t* row, int64_t unit, float* out, int) {
     const uint8_t* b = row + (unit / 8) * block_bytes;
     const int u = static_cast<int>(unit % 8);
     const int half = u / 4, quarter = u % 4;  // elements 128 half + 32 quarter + l

@@ -73,7 +73,30 @@ void gemm_ex(const Stream& stream, const void* w, cudaDataType wt, const void* x
         "cublasGemmEx");
 }
 
+template <class Q>
+void decode_row_host(const void* row, int64_t cols, float* out) {
+  for (int64_t u = 0; u * kUnit < cols; ++u) {
+    const int valid = static_cast<int>(cols - u * kUnit < kUnit ? cols - u * kUnit : kUnit);
+    float vals[kUnit];
+    Q::decode(static_cast<const uint8_t*>(row), u, vals, valid);
+    for (int j = 0; j < valid; ++j) out[u * kUnit + j] = vals[j];
+  }
+}
+
 }  // namespace
+
+void decode_row_on_host(DType t, const void* row, int64_t cols, float* out) {
+  switch (t) {
+    case DType::F32: return decode_row_host<DecodeF32>(row, cols, out);
+    case DType::F16: return decode_row_host<DecodeF16>(row, cols, out);
+    case DType::BF16: return decode_row_host<DecodeBF16>(row, cols, out);
+    case DType::Q8_0: return decode_row_host<DecodeQ8_0>(row, cols, out);
+    case DType::Q4_0: return decode_row_host<DecodeQ4_0>(row, cols, out);
+    case DType::Q4_K: return decode_row_host<DecodeQ4_K>(row, cols, out);
+    case DType::Q6_K: return decode_row_host<DecodeQ6_K>(row, cols, out);
+    default: raise_error(std::string("the CUDA backend cannot decode ") + dtype_name(t));
+  }
+}
 
 void get_rows(const DeviceMatrix& table, const int32_t* ids, int64_t n, float* out,
               const Stream& stream) {
