@@ -105,7 +105,14 @@ class CudaLlamaRunner final : public GpuLayerRunner {
         cudaGraph_t g = nullptr;
         cuda::check(cudaStreamBeginCapture(cuda::raw(s.handle()), cudaStreamCaptureModeThreadLocal),
                     "cudaStreamBeginCapture");
-        enqueue(n, n_out);
+        try {
+          enqueue(n, n_out);
+        } catch (...) {
+          // Leave the stream usable: end the capture and drop what was recorded.
+          cudaStreamEndCapture(cuda::raw(s.handle()), &g);
+          if (g) cudaGraphDestroy(g);
+          throw;
+        }
         cuda::check(cudaStreamEndCapture(cuda::raw(s.handle()), &g), "cudaStreamEndCapture");
         cudaGraphExec_t exec = nullptr;
         cuda::check(cudaGraphInstantiate(&exec, g, 0), "cudaGraphInstantiate");
