@@ -12,6 +12,13 @@ if(NOT _hearth_cuda_mode MATCHES "^(AUTO|ON|OFF)$")
 endif()
 
 set(HEARTH_CUDA_ENABLED OFF)
+# The fuzz build instruments every source with clang's sanitizers, which nvcc cannot take.
+if(HEARTH_FUZZ AND _hearth_cuda_mode STREQUAL "AUTO")
+  set(_hearth_cuda_mode OFF)
+elseif(HEARTH_FUZZ AND _hearth_cuda_mode STREQUAL "ON")
+  message(FATAL_ERROR "HEARTH_FUZZ and HEARTH_CUDA=ON cannot be combined: the sanitizer flags "
+          "do not apply to nvcc. Configure the fuzz build with -DHEARTH_CUDA=OFF")
+endif()
 if(NOT _hearth_cuda_mode STREQUAL "OFF")
   # nvcc is usually not on PATH (Debian keeps the NVIDIA toolkit in /usr/local/cuda).
   if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX} AND EXISTS /usr/local/cuda/bin/nvcc)
