@@ -3,7 +3,7 @@
 #   ON   requires it and stops with what to install when the toolkit is missing;
 #   OFF  never builds it (the CPU-only hearth, exactly as without a toolkit).
 # When built, hearth_cuda is a static library linked into hearth_lib's users and
-# HEARTH_HAVE_CUDA=1 is defined for hearth_lib and everything that links it.
+# HEARTH_HAVE_CUDA=1 is defined for hearth_lib's own sources (only devices.cpp reads it).
 set(HEARTH_CUDA "AUTO" CACHE STRING "Build the CUDA backend: AUTO, ON or OFF")
 set_property(CACHE HEARTH_CUDA PROPERTY STRINGS AUTO ON OFF)
 string(TOUPPER "${HEARTH_CUDA}" _hearth_cuda_mode)
@@ -78,7 +78,7 @@ function(hearth_add_cuda_backend)
                         CUDA_EXTENSIONS OFF)
   target_link_libraries(hearth_cuda PUBLIC CUDA::cudart CUDA::cublas hearth_lib)
   target_link_libraries(hearth_lib PUBLIC hearth_cuda)
-  target_compile_definitions(hearth_lib PUBLIC HEARTH_HAVE_CUDA=1)
+  target_compile_definitions(hearth_lib PRIVATE HEARTH_HAVE_CUDA=1)
   message(STATUS "CUDA backend: on (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, archs "
           "${CMAKE_CUDA_ARCHITECTURES})")
 endfunction()
