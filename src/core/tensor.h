@@ -12,12 +12,21 @@
 
 namespace hearth {
 
+// How a matrix's rows are laid out in memory. Files store plain rows; the CPU backend may
+// rearrange a matmul weight once at load into groups of 16 interleaved rows, the layout its
+// fastest kernels read (backends/cpu/packed.h). Only matmul reads an interleaved tensor.
+enum class RowLayout : uint8_t {
+  Rows,           // row r at data + r * row_bytes()
+  Interleaved16,  // 16-row groups, block by block (backends/cpu/packed.h)
+};
+
 struct TensorView {
   std::string name;
   DType dtype = DType::F32;
   std::vector<int64_t> shape;  // outermost first
   const void* data = nullptr;
   uint64_t nbytes = 0;
+  RowLayout layout = RowLayout::Rows;
 
   int64_t numel() const {
     int64_t n = 1;

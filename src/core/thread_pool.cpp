@@ -1,10 +1,18 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <string>
 #include <utility>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define HEARTH_CPU_RELAX() _mm_pause()
+#else
+#define HEARTH_CPU_RELAX() std::this_thread::yield()
+#endif
 
 namespace hearth {
 
@@ -29,30 +37,37 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads > 0 ? n_threads : p
 }
 
 ThreadPool::~ThreadPool() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  start_cv_.notify_all();
+  stop_.store(true);
+  generation_.fetch_add(1);
+  generation_.notify_all();
   for (auto& t : workers_) t.join();
+}
+
+uint64_t ThreadPool::wait_for_job(uint64_t seen) {
+  using Clock = std::chrono::steady_clock;
+  const auto give_up = Clock::now() + std::chrono::microseconds(kSpinMicros);
+  for (int i = 0;; ++i) {
+    const uint64_t g = generation_.load(std::memory_order_acquire);
+    if (g != seen) return g;
+    HEARTH_CPU_RELAX();
+    if ((i & 63) == 63 && Clock::now() > give_up) break;
+  }
+  // Sleep. Announce it first (seq_cst), then wait(), which re-checks the value: a job posted
+  // in between is either seen here or finds sleepers_ > 0 and notifies.
+  sleepers_.fetch_add(1);
+  uint64_t g;
+  while ((g = generation_.load()) == seen) generation_.wait(seen);
+  sleepers_.fetch_sub(1);
+  return g;
 }
 
 void ThreadPool::worker_loop(int index) {
   uint64_t seen = 0;
   for (;;) {
-    const std::function<void(int)>* job;
-    {
-      std::unique_lock lock(mu_);
-      start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      job = job_;
-    }
-    (*job)(index);
-    {
-      std::lock_guard lock(mu_);
-      if (--pending_ == 0) done_cv_.notify_one();
-    }
+    seen = wait_for_job(seen);
+    if (stop_.load()) return;
+    (*job_)(index);
+    pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
@@ -61,16 +76,18 @@ void ThreadPool::run_on_all(const std::function<void(int)>& fn) {
     fn(0);
     return;
   }
-  {
-    std::lock_guard lock(mu_);
-    job_ = &fn;
-    pending_ = n_threads_ - 1;
-    ++generation_;
-  }
-  start_cv_.notify_all();
+  job_ = &fn;
+  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
+  generation_.fetch_add(1);  // seq_cst: publishes job_ and pending_, pairs with sleepers_
+  if (sleepers_.load() > 0) generation_.notify_all();
   fn(0);
-  std::unique_lock lock(mu_);
-  done_cv_.wait(lock, [&] { return pending_ == 0; });
+  // The other chunks take about as long as ours; poll, yielding if a worker was preempted.
+  for (int i = 0; pending_.load(std::memory_order_acquire) != 0; ++i) {
+    if (i < 4096)
+      HEARTH_CPU_RELAX();
+    else
+      std::this_thread::yield();
+  }
   job_ = nullptr;
 }
 

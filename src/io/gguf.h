@@ -52,6 +52,8 @@ class GGUFFile {
   uint64_t data_offset() const { return data_offset_; }
   uint64_t file_size() const { return bytes_.size(); }
   std::span<const uint8_t> bytes() const { return bytes_; }  // the whole file
+  // True when the bytes are a private read-only map of a file (open), false for open_memory.
+  bool is_file_mapping() const { return file_.size() > 0; }
 
   const std::vector<std::pair<std::string, GGUFValue>>& metadata() const { return metadata_; }
   const GGUFValue* find(std::string_view key) const;

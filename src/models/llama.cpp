@@ -17,6 +17,7 @@
 #include "models/layer_loop.h"
 #include "ops/attention.h"
 #include "ops/ops.h"
+#include "ops/packed_weights.h"
 #include "ops/quant.h"
 
 namespace hearth {
@@ -70,7 +71,8 @@ class Llama final : public Model {
     const WeightSource& w = *weights_;
     tok_embd_ = &w.get("token_embd.weight", {c.n_vocab, c.dim});
     output_norm_ = norm_weight("output_norm.weight");
-    output_ = c.tied_embeddings ? tok_embd_ : &w.get("output.weight", {c.n_vocab, c.dim});
+    // A tied output matrix is also the embedding table that get_rows reads: it stays as is.
+    output_ = c.tied_embeddings ? tok_embd_ : &matrix("output.weight", {c.n_vocab, c.dim});
     layers_.reserve(static_cast<size_t>(c.n_layers));
     for (int64_t i = 0; i < c.n_layers; ++i) {
       const std::string p = "blk." + std::to_string(i) + ".";
@@ -140,8 +142,9 @@ class Llama final : public Model {
   std::string placement() const override { return gpu_ ? gpu_->describe() : "cpu"; }
 
  private:
+  // A matmul weight, in the layout this CPU's kernels read fastest.
   const TensorView& matrix(const std::string& name, const std::vector<int64_t>& shape) {
-    return weights_->get(name, shape);
+    return packed_.prepare(weights_->get(name, shape), weights_->mapped_from_file());
   }
 
   // Norm weights are tiny; they are kept as F32 whatever the file stores.
@@ -172,6 +175,7 @@ class Llama final : public Model {
   std::vector<LayerWeights> layers_;
   std::vector<float> inv_freq_;
   std::deque<std::vector<float>> norm_buffers_;  // deque: pointers stay valid as it grows
+  ops::PackedWeights packed_;  // declared after weights_ (in Model): views point into both
   Scratch scratch_;
   std::unique_ptr<GpuLayerRunner> gpu_;  // null: every layer on the CPU
   int64_t gpu_layers_ = 0;

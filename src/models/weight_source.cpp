@@ -40,6 +40,7 @@ class GGUFWeights final : public WeightSource {
     for (const auto& t : file_->tensors()) out.emplace_back(t.name, &t);
     return out;
   }
+  bool mapped_from_file() const override { return file_->is_file_mapping(); }
 
  private:
   std::shared_ptr<const io::GGUFFile> file_;

@@ -29,6 +29,9 @@ class WeightSource {
   const TensorView& get(std::string_view gguf_name) const;
   // Missing, wrong shape or an unusable dtype -> FormatError with what was expected.
   const TensorView& get(std::string_view gguf_name, const std::vector<int64_t>& shape) const;
+  // Whether the tensors are read-only maps of the model file that the process may drop pages
+  // of (they reload from the file): then a rearranged copy need not keep the original resident.
+  virtual bool mapped_from_file() const { return false; }
   // The name the file itself uses for a tensor (identity for GGUF).
   virtual std::string file_name(std::string_view gguf_name) const { return std::string(gguf_name); }
 };

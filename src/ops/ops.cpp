@@ -19,6 +19,8 @@ uint64_t matmul_scratch_bytes(DType weight_type, int64_t cols, int64_t n_tokens)
 }
 
 void get_rows(const TensorView& table, const int32_t* ids, int64_t n, float* out) {
+  if (table.layout != RowLayout::Rows)
+    fail("internal error: get_rows on {}, whose rows are interleaved for matmul", table.name);
   const int64_t rows = table.rows(), cols = table.cols();
   const uint64_t need = static_cast<uint64_t>(rows) * static_cast<uint64_t>(table.row_bytes());
   if (table.nbytes < need)

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "ops/ops.h"
+#include "backends/cpu/packed.h"
 #include "ops/quant.h"
 
 namespace hearth::ops::ref {
@@ -13,8 +14,14 @@ namespace hearth::ops::ref {
 void matmul(const TensorView& W, const float* x, int64_t n_tokens, float* y) {
   const int64_t rows = W.rows(), cols = W.cols();
   std::vector<float> w(static_cast<size_t>(cols));
+  std::vector<uint8_t> row_bytes(static_cast<size_t>(W.row_bytes()));
   for (int64_t o = 0; o < rows; ++o) {
-    dequantize_row(W.dtype, W.row(o), w.data(), cols);
+    const uint8_t* row = W.row(o);
+    if (W.layout == RowLayout::Interleaved16) {  // back to the file's layout first
+      cpu::unpack_rows16(W.dtype, static_cast<const uint8_t*>(W.data), cols, o, 1, row_bytes.data());
+      row = row_bytes.data();
+    }
+    dequantize_row(W.dtype, row, w.data(), cols);
     for (int64_t t = 0; t < n_tokens; ++t) {
       double s = 0.0;
       for (int64_t i = 0; i < cols; ++i) s += static_cast<double>(w[i]) * x[t * cols + i];
@@ -24,6 +31,8 @@ void matmul(const TensorView& W, const float* x, int64_t n_tokens, float* y) {
 }
 
 void get_rows(const TensorView& table, const int32_t* ids, int64_t n, float* out) {
+  if (table.layout != RowLayout::Rows)
+    fail("internal error: get_rows on {}, whose rows are interleaved for matmul", table.name);
   for (int64_t t = 0; t < n; ++t) {
     if (ids[t] < 0 || ids[t] >= table.rows())
       fail("token id {} is outside the vocabulary of {} rows", ids[t], table.rows());

@@ -22,7 +22,9 @@ inline constexpr int64_t kActAlign = 64;
 // inner loops are integer dot products. One token's row of `cols` activations becomes:
 //   qs[cols]            int8 values, at offset 0
 //   d[cols / block]     float scale per block (block = 32 or 256), value = qs * d
-//   sums[cols / 16]     int16 sum of qs per 16 elements (Q8_256 only; K-quant mins/offsets)
+//   sums[cols / 16]     int16 sum of qs per 16 elements (Q8_256; K-quant mins/offsets)
+//   sums[cols / 32]     int32 sum of qs per block (Q8_32; filled only for the interleaved
+//                       kernels, which fold the weights' +128 / +8 offset out with it)
 // The scale is amax / 127 and q = round-half-even(x * 127 / amax), identical on every ISA.
 enum class ActFormat {
   F32,     // the float activations as given
@@ -57,10 +59,30 @@ struct GemvTile {
 };
 using GemvTileFn = void (*)(const GemvTile& tile);
 
+// ---------------------------------------------------------------- interleaved tiles
+// Weights in the 16-row interleaved layout (packed.h): groups [0, n_groups) starting at `w`
+// (one group = 16 rows x all blocks), tokens [0, n_tokens), n_tokens <= kPackedTokenTile.
+// Activations in ActFormat::Q8_32 with the block sums filled. Writes y[t * y_stride + 16 g + i].
+inline constexpr int kPackedTokenTile = 4;
+struct PackedTile {
+  const uint8_t* w;
+  int64_t n_groups;
+  int64_t cols;
+  const uint8_t* act;
+  int64_t act_stride;
+  int n_tokens;
+  float* y;
+  int64_t y_stride;
+};
+using PackedTileFn = void (*)(const PackedTile& tile);
+
 struct MatmulKernel {
   GemvTileFn tile = nullptr;
   ActFormat act = ActFormat::F32;
   const char* method = "";  // for kernel_report(), e.g. "int8 dot (vpdpbusd)"
+  // For the 16-row interleaved layout (packed.h); null: none on this level, so matmul does
+  // not pack for it and unpacks rows of a packed matrix for `tile`.
+  PackedTileFn packed = nullptr;
 };
 
 struct KernelTable {

@@ -10,6 +10,7 @@
 #include <new>
 
 #include "backends/cpu/dispatch.h"
+#include "backends/cpu/packed.h"
 #include "core/error.h"
 
 namespace hearth::cpu {
@@ -120,12 +121,69 @@ void validate(const TensorView& W, const float* x, int64_t n_tokens, const float
         "its shape is wrong",
         W.name, W.shape_string(), dtype_name(W.dtype), need, W.nbytes);
   if (need > 0 && W.data == nullptr) fail("matmul weight {} has no data", W.name);
+  if (W.layout == RowLayout::Interleaved16 && !packable(W.dtype, W.rows(), W.cols()))
+    fail("internal error: matmul weight {} {} {} cannot be in the interleaved layout", W.name,
+         W.shape_string(), dtype_name(W.dtype));
   if (dtype_info(W.dtype).quantized && reinterpret_cast<uintptr_t>(W.data) % 2 != 0)
     fail("matmul weight {}: {} blocks must be 2-byte aligned in memory", W.name,
          dtype_name(W.dtype));
   const bool work = n_tokens > 0 && W.rows() > 0;
   if (work && (y == nullptr || (W.cols() > 0 && x == nullptr)))
     fail("matmul with {}: null input or output buffer", W.name);
+}
+
+// The int32 sum of each 32-block's levels, which the interleaved kernels need.
+void fill_block_sums(uint8_t* act_row, int64_t cols) {
+  const ActLayout layout = act_layout(ActFormat::Q8_32, cols);
+  const auto* q = reinterpret_cast<const int8_t*>(act_row);
+  auto* sums = reinterpret_cast<int32_t*>(act_row + layout.sums_offset);
+  for (int64_t b = 0; b < cols / 32; ++b) {
+    int32_t s = 0;
+    for (int i = 0; i < 32; ++i) s += q[32 * b + i];
+    sums[b] = s;
+  }
+}
+
+// A matrix in the 16-row interleaved layout: the table's interleaved kernel over pairs of row
+// groups and tiles of tokens (the pair's weights stay in L2 while the token tiles pass), or,
+// for a table without one, rows unpacked group by group into the file layout for its tiles.
+void matmul_interleaved(const KernelTable& table, const MatmulKernel& kernel, const TensorView& W,
+                        const MatmulPlan& plan, ThreadPool& pool) {
+  const int64_t groups = W.rows() / kPackRows, cols = W.cols(), n_tokens = plan.n_tokens;
+  const int64_t group_bytes = groups == 0 ? 0 : static_cast<int64_t>(W.nbytes) / groups;
+  const auto* w = static_cast<const uint8_t*>(W.data);
+  auto run_groups = [&](int64_t g0, int64_t g1) {
+    if (kernel.packed) {
+      for (int64_t g = g0; g < g1; g += 2)
+        for (int64_t t0 = 0; t0 < n_tokens; t0 += kPackedTokenTile) {
+          PackedTile t;
+          t.w = w + g * group_bytes;
+          t.n_groups = std::min<int64_t>(2, g1 - g);
+          t.cols = cols;
+          t.act = plan.act + t0 * plan.act_stride;
+          t.act_stride = plan.act_stride;
+          t.n_tokens = static_cast<int>(std::min<int64_t>(kPackedTokenTile, n_tokens - t0));
+          t.y = plan.y + t0 * plan.rows + g * kPackRows;
+          t.y_stride = plan.rows;
+          kernel.packed(t);
+        }
+      return;
+    }
+    thread_local std::vector<uint8_t> rows_buf;
+    rows_buf.resize(static_cast<size_t>(kPackRows * plan.row_bytes));
+    MatmulPlan rows_plan = plan;
+    rows_plan.w = rows_buf.data();
+    for (int64_t g = g0; g < g1; ++g) {
+      unpack_rows16(W.dtype, w, cols, g * kPackRows, kPackRows, rows_buf.data());
+      rows_plan.y = plan.y + g * kPackRows;  // y rows stay plan.rows apart
+      rows_plan.run_rows(0, kPackRows);
+    }
+  };
+  (void)table;
+  if (plan.rows * cols * n_tokens < kMinParallelWork || pool.size() == 1)
+    run_groups(0, groups);
+  else
+    for_each_chunk(pool, groups, 2, run_groups);
 }
 
 }  // namespace
@@ -139,7 +197,7 @@ ActLayout act_layout(ActFormat format, int64_t cols) {
     case ActFormat::Q8_32:
       l.d_offset = cols;
       l.sums_offset = l.d_offset + cols / 32 * 4;
-      l.row_bytes = round_up(l.sums_offset, kActAlign);
+      l.row_bytes = round_up(l.sums_offset + cols / 32 * 4, kActAlign);
       return l;
     case ActFormat::Q8_256:
       l.d_offset = cols;
@@ -188,12 +246,18 @@ void matmul(const KernelTable& table, const TensorView& W, const float* x, int64
     plan.act_buf = scratch.get(matmul_scratch_bytes(table, W.dtype, cols, n_tokens));
     plan.act = plan.act_buf;
     plan.quantize = kernel.act == ActFormat::Q8_32 ? table.quantize_q8_32 : table.quantize_q8_256;
+    const bool sums = W.layout == RowLayout::Interleaved16 && kernel.packed != nullptr;
+    auto quantize = [&](int64_t t0, int64_t t1) {
+      plan.quantize_tokens(t0, t1);
+      if (sums)
+        for (int64_t t = t0; t < t1; ++t) fill_block_sums(plan.act_buf + t * plan.act_stride, cols);
+    };
     if (n_tokens > 1 && n_tokens * cols >= kMinParallelWork)
-      for_each_chunk(pool, n_tokens, 1,
-                     [&](int64_t t0, int64_t t1) { plan.quantize_tokens(t0, t1); });
+      for_each_chunk(pool, n_tokens, 1, quantize);
     else
-      plan.quantize_tokens(0, n_tokens);
+      quantize(0, n_tokens);
   }
+  if (W.layout == RowLayout::Interleaved16) return matmul_interleaved(table, kernel, W, plan, pool);
   if (work < kMinParallelWork || pool.size() == 1)
     plan.run_rows(0, rows);
   else

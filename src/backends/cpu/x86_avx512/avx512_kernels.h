@@ -17,6 +17,8 @@ void gemv_q8_0(const GemvTile& tile);
 void gemv_q4_0(const GemvTile& tile);
 void gemv_q4_k(const GemvTile& tile);
 void gemv_q6_k(const GemvTile& tile);
+void packed_q8_0(const PackedTile& tile);
+void packed_q4_0(const PackedTile& tile);
 
 void rmsnorm_row(const float* x, const float* weight, float* y, int64_t dim, float eps);
 void silu_mul(const float* gate, const float* up, float* out, int64_t count);
