@@ -129,10 +129,26 @@ class Llama final : public Model {
     gpu_.reset();
     gpu_layers_ = 0;
     if (o.gpu_layers == 0) return;
+    // The GPU reads the file's plain rows, not the CPU's packed copies (ops/packed_weights.h).
+    const ModelConfig& c = config_;
+    const WeightSource& src = *weights_;
+    std::vector<LayerWeights> plain(static_cast<size_t>(o.gpu_layers));
+    for (int64_t i = 0; i < o.gpu_layers; ++i) {
+      const std::string p = "blk." + std::to_string(i) + ".";
+      LayerWeights& l = plain[static_cast<size_t>(i)];
+      l = layers_[static_cast<size_t>(i)];  // the F32 norms
+      l.wq = &src.get(p + "attn_q.weight", {c.q_dim(), c.dim});
+      l.wk = &src.get(p + "attn_k.weight", {c.kv_dim(), c.dim});
+      l.wv = &src.get(p + "attn_v.weight", {c.kv_dim(), c.dim});
+      l.wo = &src.get(p + "attn_output.weight", {c.dim, c.q_dim()});
+      l.w_gate = &src.get(p + "ffn_gate.weight", {c.ffn_dim, c.dim});
+      l.w_up = &src.get(p + "ffn_up.weight", {c.ffn_dim, c.dim});
+      l.w_down = &src.get(p + "ffn_down.weight", {c.dim, c.ffn_dim});
+    }
     LlamaHostWeights w;
     w.config = &config_;
-    w.layers = std::span<const LayerWeights>(layers_).first(static_cast<size_t>(o.gpu_layers));
-    w.output = output_;
+    w.layers = plain;
+    w.output = c.tied_embeddings ? tok_embd_ : &src.get("output.weight", {c.n_vocab, c.dim});
     w.output_norm = output_norm_;
     w.inv_freq = inv_freq_.data();
     gpu_ = make_gpu_layer_runner(w, o);

@@ -135,6 +135,8 @@ class CudaLlamaRunner final : public GpuLayerRunner {
 
  private:
   DeviceMatrix upload(const TensorView& t) {
+    if (t.layout != RowLayout::Rows)
+      fail("internal error: {} reached the GPU in the CPU's packed layout", t.name);
     DeviceBuffer& b = buffers_.emplace_back(static_cast<size_t>(t.nbytes));
     stream_->upload(b.get(), t.data, static_cast<size_t>(t.nbytes));
     weight_bytes_ += static_cast<uint64_t>(t.nbytes);
