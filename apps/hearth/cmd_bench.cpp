@@ -8,10 +8,11 @@
 
 #include "backends/devices.h"
 #include "commands.h"
-#include "gpu_layers.h"
+#include "core/error.h"
 #include "core/thread_pool.h"
 #include "engine/model_loader.h"
 #include "fit/bandwidth.h"
+#include "gpu_layers.h"
 #include "models/model.h"
 #include "ops/ops.h"
 
@@ -24,6 +25,8 @@ struct BenchOptions {
   int64_t n_gen = 128;
   int threads = 0;
   int repetitions = 2;
+  int parallel = 0;          // > 1: also time this many sequences decoding together
+  int64_t parallel_prompt = 64;  // each parallel sequence's prompt
   bool json = false;
   std::string gpu_layers = "0";  // auto or N: layers on the GPU (as `hearth run`)
   bool gpu_bandwidth = false;    // measure the GPU's copy bandwidth (the GPU roofline)
@@ -58,6 +61,35 @@ Timing run_once(Model& m, ThreadPool& pool, const BenchOptions& o, std::mt19937&
   }
   t.gen_s = now_s() - t0;
   return t;
+}
+
+// Batched decode: n_seqs sequences, each after its own prompt of n_prompt tokens, generate
+// n_gen tokens each, all stepping together (one forward call of n_seqs tokens per step, as
+// the server's scheduler runs them). Returns generated tokens per second, all sequences.
+double batched_decode_tok_s(Model& m, ThreadPool& pool, int n_seqs, int64_t n_prompt,
+                            int64_t n_gen, std::mt19937& rng) {
+  const auto& c = m.config();
+  constexpr int64_t kBlock = 16;  // the KV cache's block size: each sequence takes whole blocks
+  const int64_t per_seq = (n_prompt + n_gen + 1 + kBlock - 1) / kBlock * kBlock;
+  kv::KVCache cache(m.kv_config(per_seq * n_seqs, kBlock));
+  for (int s = 0; s < n_seqs; ++s)
+    if (!cache.reserve(s, per_seq)) fail("internal error: no KV cache room for sequence {}", s);
+  std::vector<float> logits(static_cast<size_t>(c.n_vocab * n_seqs));
+  std::uniform_int_distribution<int32_t> tok(0, static_cast<int32_t>(c.n_vocab - 1));
+  Batch b;
+  for (int s = 0; s < n_seqs; ++s) {  // prompts, one sequence per call
+    b.clear();
+    for (int64_t i = 0; i < n_prompt; ++i) b.add(tok(rng), static_cast<int32_t>(i), s, i + 1 == n_prompt);
+    if (n_prompt > 0) m.forward(b, cache, logits.data(), pool);
+  }
+  const double t0 = now_s();
+  for (int64_t i = 0; i < n_gen; ++i) {
+    b.clear();
+    for (int s = 0; s < n_seqs; ++s) b.add(tok(rng), static_cast<int32_t>(n_prompt + i), s, true);
+    m.forward(b, cache, logits.data(), pool);
+  }
+  const double dt = now_s() - t0;
+  return dt > 0 ? static_cast<double>(n_gen * n_seqs) / dt : 0;
 }
 
 void bench(const BenchOptions& o) {
@@ -99,6 +131,14 @@ void bench(const BenchOptions& o) {
   const double roofline_tok_s = roof_gbs * 1e9 / static_cast<double>(bytes);
   const double roofline_pct = 100.0 * gen_tok_s / roofline_tok_s;
   const std::string kernels = ops::kernel_report();
+  // Batched decode next to one sequence decoding after the same prompt, in the same run.
+  double one_seq_tok_s = 0, parallel_tok_s = 0;
+  if (o.parallel > 1) {
+    for (int r = 0; r < o.repetitions; ++r) {
+      one_seq_tok_s = std::max(one_seq_tok_s, batched_decode_tok_s(m, pool, 1, o.parallel_prompt, o.n_gen, rng));
+      parallel_tok_s = std::max(parallel_tok_s, batched_decode_tok_s(m, pool, o.parallel, o.parallel_prompt, o.n_gen, rng));
+    }
+  }
   if (o.json) {
     nlohmann::json j{{"model", lm.path},
                      {"params_bytes_per_token", bytes},
@@ -116,6 +156,12 @@ void bench(const BenchOptions& o) {
                      {"gpu_layers", offload.gpu_layers},
                      {"gpu_copy_bandwidth_gbs", gpu_gbs},
                      {"roofline_from", all_on_gpu ? "gpu" : "cpu"}};
+    if (o.parallel > 1)
+      j["batched"] = {{"sequences", o.parallel},
+                      {"prompt_per_sequence", o.parallel_prompt},
+                      {"one_sequence_tok_s", one_seq_tok_s},
+                      {"all_sequences_tok_s", parallel_tok_s},
+                      {"speedup", one_seq_tok_s > 0 ? parallel_tok_s / one_seq_tok_s : 0}};
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }
@@ -129,6 +175,11 @@ void bench(const BenchOptions& o) {
   std::printf("pp%-6lld  %8.1f tok/s\n", static_cast<long long>(o.n_prompt), prompt_tok_s);
   std::printf("tg%-6lld  %8.1f tok/s   roofline %.1f tok/s -> %.0f%%\n",
               static_cast<long long>(o.n_gen), gen_tok_s, roofline_tok_s, roofline_pct);
+  if (o.parallel > 1)
+    std::printf("batched    %d sequences x tg%lld after %lld-token prompts: %.1f tok/s, one "
+                "sequence %.1f tok/s -> %.1fx\n",
+                o.parallel, static_cast<long long>(o.n_gen), static_cast<long long>(o.parallel_prompt),
+                parallel_tok_s, one_seq_tok_s, one_seq_tok_s > 0 ? parallel_tok_s / one_seq_tok_s : 0);
 }
 
 }  // namespace
@@ -144,6 +195,11 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("-t,--threads", o->threads, "CPU threads (default: physical cores)");
   cmd->add_option("-r,--repetitions", o->repetitions, "Repetitions to average")->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--parallel", o->parallel,
+                  "Also time this many sequences decoding together (batched decode) against one")
+      ->check(CLI::Range(0, 256));
+  cmd->add_option("--parallel-prompt", o->parallel_prompt, "Prompt tokens of each batched sequence")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->add_option("--gpu-layers", o->gpu_layers,
                   "Layers on the GPU: auto (the planner's split) or N (default 0: CPU only)");

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "backends/cpu/dispatch.h"
 #include "core/thread_pool.h"
 
 namespace hearth::ops {
@@ -11,12 +12,6 @@ namespace {
 
 int64_t first_position(int64_t pos, int64_t window) {
   return window > 0 ? std::max<int64_t>(0, pos - window + 1) : 0;
-}
-
-float dot(const float* a, const float* b, int64_t n) {
-  float s = 0.0f;
-  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
 }
 
 }  // namespace
@@ -35,6 +30,9 @@ void attention(const float* q, int64_t n_tokens, const int32_t* positions, const
   int32_t last_position = 0;
   for (int64_t t = 0; t < n_tokens; ++t) last_position = std::max(last_position, positions[t]);
   const size_t scores_needed = attention_scratch_bytes(s, last_position + 1) / sizeof(float);
+  // The inner loops (q.k, softmax, weights x v) on this CPU's vector units: at a long context
+  // they are a large share of a decode step.
+  const cpu::KernelTable& kernels = cpu::active_kernels();
   pool.parallel_for(n_tokens * s.n_kv_heads, [&](int64_t begin, int64_t end, int) {
     thread_local std::vector<float> scores;  // [group][n_positions]
     // Grown once per call to the batch's widest span, to exactly that size (what
@@ -48,28 +46,27 @@ void attention(const float* q, int64_t n_tokens, const int32_t* positions, const
       const PagedKV& cache = kv[t];
       const float* q_group = q + t * q_stride + kvh * group * s.head_dim;
       float* out_group = out + t * q_stride + kvh * group * s.head_dim;
-      for (int64_t p = 0; p < n; ++p) {
-        const float* k = cache.key(first + p) + kvh * s.head_dim;
-        for (int64_t g = 0; g < group; ++g)
-          scores[g * n + p] = dot(q_group + g * s.head_dim, k, s.head_dim) * s.scale;
-      }
+      // Runs of consecutive positions within one cache block.
+      auto for_each_run = [&](auto&& fn) {
+        for (int64_t p = 0; p < n;) {
+          const int64_t pos = first + p;
+          const int64_t run = std::min(n - p, cache.block_size - pos % cache.block_size);
+          fn(p, pos, run);
+          p += run;
+        }
+      };
+      for_each_run([&](int64_t p, int64_t pos, int64_t run) {
+        kernels.attn_scores(q_group, group, s.head_dim, cache.key(pos) + kvh * s.head_dim,
+                            cache.kv_dim, run, s.scale, scores.data() + p, n);
+      });
       for (int64_t g = 0; g < group; ++g) {
-        float* sc = scores.data() + g * n;
-        const float mx = *std::max_element(sc, sc + n);
-        float sum = 0.0f;
-        for (int64_t p = 0; p < n; ++p) sum += (sc[p] = std::exp(sc[p] - mx));
-        const float inv = 1.0f / sum;
-        for (int64_t p = 0; p < n; ++p) sc[p] *= inv;
+        kernels.softmax(scores.data() + g * n, n);
         std::fill(out_group + g * s.head_dim, out_group + (g + 1) * s.head_dim, 0.0f);
       }
-      for (int64_t p = 0; p < n; ++p) {
-        const float* v = cache.value(first + p) + kvh * s.head_dim;
-        for (int64_t g = 0; g < group; ++g) {
-          const float w = scores[g * n + p];
-          float* o = out_group + g * s.head_dim;
-          for (int64_t d = 0; d < s.head_dim; ++d) o[d] += w * v[d];
-        }
-      }
+      for_each_run([&](int64_t p, int64_t pos, int64_t run) {
+        kernels.attn_values(scores.data() + p, n, group, s.head_dim,
+                            cache.value(pos) + kvh * s.head_dim, cache.kv_dim, run, out_group);
+      });
     }
   });
 }

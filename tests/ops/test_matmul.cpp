@@ -171,7 +171,10 @@ TEST_P(InterleavedMatmul, MatchesReferenceAndPlainRows) {
   SCOPED_TRACE(seed_note());
   auto rng = make_rng(std::string("packed") + cpu::isa_name(isa) + dtype_name(type));
   ThreadPool pool(3);
-  for (int64_t cols : {32, 544, 2048}) {
+  std::vector<int64_t> all_cols{1, 7, 33, 544};  // F16 / BF16: any width
+  if (type == DType::Q8_0 || type == DType::Q4_0) all_cols = {32, 544, 2048};
+  if (type == DType::Q4_K) all_cols = {256, 768, 2048};
+  for (int64_t cols : all_cols) {
     for (int64_t rows : {16, 32, 48, 80}) {
       const Weights w = make_weights(type, rows, cols, rng);
       std::vector<uint8_t> packed(w.bytes.size()), unpacked(w.bytes.size());
@@ -214,15 +217,21 @@ TEST_P(InterleavedMatmul, MatchesReferenceAndPlainRows) {
 
 INSTANTIATE_TEST_SUITE_P(AllIsas, InterleavedMatmul,
                          ::testing::Combine(::testing::Values(Isa::Generic, Isa::Avx2, Isa::Avx512),
-                                            ::testing::Values(DType::Q8_0, DType::Q4_0)),
+                                            ::testing::Values(DType::Q8_0, DType::Q4_0, DType::Q4_K,
+                                                              DType::F16, DType::BF16)),
                          param_name);
 
-TEST(InterleavedMatmul, OnlyQ8_0AndQ4_0InWholeGroupsArePackable) {
+TEST(InterleavedMatmul, WhichMatricesArePackable) {
   EXPECT_TRUE(cpu::packable(DType::Q8_0, 32, 64));
   EXPECT_TRUE(cpu::packable(DType::Q4_0, 16, 32));
+  EXPECT_TRUE(cpu::packable(DType::F16, 16, 7));
+  EXPECT_TRUE(cpu::packable(DType::BF16, 48, 1));
   EXPECT_FALSE(cpu::packable(DType::Q8_0, 17, 64));  // not whole groups of 16 rows
-  EXPECT_FALSE(cpu::packable(DType::Q4_K, 16, 256));
-  EXPECT_FALSE(cpu::packable(DType::F16, 16, 64));
+  EXPECT_FALSE(cpu::packable(DType::F16, 8, 64));
+  EXPECT_TRUE(cpu::packable(DType::Q4_K, 16, 256));
+  EXPECT_FALSE(cpu::packable(DType::Q4_K, 16, 128));
+  EXPECT_FALSE(cpu::packable(DType::Q6_K, 16, 256));
+  EXPECT_FALSE(cpu::packable(DType::F32, 16, 64));
 }
 
 // A large enough product to take the threaded path of the front end (and the token-parallel

@@ -45,6 +45,58 @@ class RowOps : public ::testing::TestWithParam<Isa> {
   const cpu::KernelTable* table_ = nullptr;
 };
 
+// Attention's inner loops against double-precision sums (float32 accumulation of n terms of
+// size <= 1: error well under n * 2^-24 * sum|a b|).
+TEST_P(RowOps, DotAndAxpy) {
+  SCOPED_TRACE(seed_note());
+  auto rng = make_rng(std::string("dot") + table_->name);
+  for (int64_t n : kLengths) {
+    const auto a = uniform(rng, static_cast<size_t>(n));
+    const auto b = uniform(rng, static_cast<size_t>(n));
+    double want = 0, mag = 0;
+    for (int64_t i = 0; i < n; ++i) want += static_cast<double>(a[i]) * b[i], mag += std::fabs(a[i] * b[i]);
+    EXPECT_NEAR(table_->dot(a.data(), b.data(), n), want, 1e-6 * mag + 1e-30) << "dot n=" << n;
+    auto y = b;
+    std::vector<float> ref(y.size());
+    for (int64_t i = 0; i < n; ++i) ref[i] = static_cast<float>(b[i] + 0.75 * static_cast<double>(a[i]));
+    table_->axpy(0.75f, a.data(), y.data(), n);
+    expect_close(y, ref, 2 * kRel, 1e-7, "axpy n=" + std::to_string(n));
+  }
+}
+
+// The run kernels of attention against plain double loops, for head sizes on and off the
+// 16-lane fast path, GQA groups and strided rows.
+TEST_P(RowOps, AttentionRuns) {
+  SCOPED_TRACE(seed_note());
+  auto rng = make_rng(std::string("attn") + table_->name);
+  for (int64_t dim : {8, 24, 64, 128}) {
+    for (int64_t group : {1, 4}) {
+      const int64_t n = 13, stride = dim * 3, s_stride = n + 5;
+      const auto q = uniform(rng, static_cast<size_t>(group * dim));
+      const auto kv = uniform(rng, static_cast<size_t>(n * stride));
+      std::vector<float> scores(static_cast<size_t>(group * s_stride), 0.0f);
+      table_->attn_scores(q.data(), group, dim, kv.data(), stride, n, 0.125f, scores.data(), s_stride);
+      for (int64_t g = 0; g < group; ++g)
+        for (int64_t p = 0; p < n; ++p) {
+          double want = 0, mag = 0;
+          for (int64_t i = 0; i < dim; ++i) {
+            want += 0.125 * q[g * dim + i] * kv[p * stride + i];
+            mag += std::fabs(0.125 * q[g * dim + i] * kv[p * stride + i]);
+          }
+          ASSERT_NEAR(scores[g * s_stride + p], want, 1e-6 * mag + 1e-12) << "dim " << dim << " g " << g << " p " << p;
+        }
+      const auto w = uniform(rng, static_cast<size_t>(group * s_stride));
+      auto out = uniform(rng, static_cast<size_t>(group * dim));
+      std::vector<double> want(out.begin(), out.end());
+      for (int64_t g = 0; g < group; ++g)
+        for (int64_t p = 0; p < n; ++p)
+          for (int64_t i = 0; i < dim; ++i) want[g * dim + i] += static_cast<double>(w[g * s_stride + p]) * kv[p * stride + i];
+      table_->attn_values(w.data(), s_stride, group, dim, kv.data(), stride, n, out.data());
+      for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], want[i], 1e-5) << "dim " << dim << " i " << i;
+    }
+  }
+}
+
 TEST_P(RowOps, RmsNorm) {
   SCOPED_TRACE(seed_note());
   auto rng = make_rng(std::string("rmsnorm") + table_->name);

@@ -73,6 +73,9 @@ struct PackedTile {
   int n_tokens;
   float* y;
   int64_t y_stride;
+  // The first token tile over these groups: the weights come from memory (prefetch them);
+  // later tiles find them in cache.
+  bool first_pass = true;
 };
 using PackedTileFn = void (*)(const PackedTile& tile);
 
@@ -97,6 +100,21 @@ struct KernelTable {
   void (*silu_mul)(const float* gate, const float* up, float* out, int64_t count);
   void (*add)(float* acc, const float* x, int64_t count);
   void (*softmax)(float* x, int64_t n);
+  // Reads n bytes (a multiple of 64, 64-byte aligned) as fast as this level can and returns a
+  // checksum of them: the memory-bandwidth probe behind the generation roofline, so the
+  // roofline is measured with the same loads the kernels use.
+  uint64_t (*read_stream)(const uint8_t* p, int64_t n);
+  // Attention's inner loops: sum a[i] * b[i], and y[i] += a * x[i].
+  float (*dot)(const float* a, const float* b, int64_t n);
+  void (*axpy)(float a, const float* x, float* y, int64_t n);
+  // Attention over a run of n consecutive cached positions (rows `stride` floats apart) for
+  // the `group` query heads sharing one KV head:
+  //   scores[g * s_stride + p] = scale * q[g * dim ..] . k[p * stride ..]   (attn_scores)
+  //   out[g * dim + d] += sum_p w[g * w_stride + p] * v[p * stride + d]      (attn_values)
+  void (*attn_scores)(const float* q, int64_t group, int64_t dim, const float* k, int64_t stride,
+                      int64_t n, float scale, float* scores, int64_t s_stride);
+  void (*attn_values)(const float* w, int64_t w_stride, int64_t group, int64_t dim,
+                      const float* v, int64_t stride, int64_t n, float* out);
 };
 
 // The tables themselves (constant-initialized data, no code runs before dispatch).

@@ -150,7 +150,7 @@ void fill_block_sums(uint8_t* act_row, int64_t cols) {
 void matmul_interleaved(const KernelTable& table, const MatmulKernel& kernel, const TensorView& W,
                         const MatmulPlan& plan, ThreadPool& pool) {
   const int64_t groups = W.rows() / kPackRows, cols = W.cols(), n_tokens = plan.n_tokens;
-  const int64_t group_bytes = groups == 0 ? 0 : static_cast<int64_t>(W.nbytes) / groups;
+  const int64_t group_bytes = kPackRows * W.row_bytes();
   const auto* w = static_cast<const uint8_t*>(W.data);
   auto run_groups = [&](int64_t g0, int64_t g1) {
     if (kernel.packed) {
@@ -165,6 +165,7 @@ void matmul_interleaved(const KernelTable& table, const MatmulKernel& kernel, co
           t.n_tokens = static_cast<int>(std::min<int64_t>(kPackedTokenTile, n_tokens - t0));
           t.y = plan.y + t0 * plan.rows + g * kPackRows;
           t.y_stride = plan.rows;
+          t.first_pass = t0 == 0;
           kernel.packed(t);
         }
       return;
@@ -246,7 +247,8 @@ void matmul(const KernelTable& table, const TensorView& W, const float* x, int64
     plan.act_buf = scratch.get(matmul_scratch_bytes(table, W.dtype, cols, n_tokens));
     plan.act = plan.act_buf;
     plan.quantize = kernel.act == ActFormat::Q8_32 ? table.quantize_q8_32 : table.quantize_q8_256;
-    const bool sums = W.layout == RowLayout::Interleaved16 && kernel.packed != nullptr;
+    const bool sums = W.layout == RowLayout::Interleaved16 && kernel.packed != nullptr &&
+                      kernel.act == ActFormat::Q8_32;
     auto quantize = [&](int64_t t0, int64_t t1) {
       plan.quantize_tokens(t0, t1);
       if (sums)

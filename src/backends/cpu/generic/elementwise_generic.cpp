@@ -1,5 +1,6 @@
 // Portable row-wise float ops and the generic kernel table.
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "backends/cpu/generic/generic_kernels.h"
@@ -42,6 +43,46 @@ void softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
+
+uint64_t read_stream(const uint8_t* p, int64_t n) {
+  // Eight independent lanes keep the loads in flight.
+  uint64_t a[8] = {};
+  for (int64_t i = 0; i < n; i += 64)
+    for (int k = 0; k < 8; ++k) {
+      uint64_t v;
+      std::memcpy(&v, p + i + 8 * k, 8);
+      a[k] ^= v;
+    }
+  uint64_t s = 0;
+  for (uint64_t v : a) s ^= v;
+  return s;
+}
+
+
+float dot(const float* a, const float* b, int64_t n) {
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+void axpy(float a, const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+
+void attn_scores(const float* q, int64_t group, int64_t dim, const float* k, int64_t stride,
+                 int64_t n, float scale, float* scores, int64_t s_stride) {
+  for (int64_t p = 0; p < n; ++p)
+    for (int64_t g = 0; g < group; ++g)
+      scores[g * s_stride + p] = scale * dot(q + g * dim, k + p * stride, dim);
+}
+
+void attn_values(const float* w, int64_t w_stride, int64_t group, int64_t dim, const float* v,
+                 int64_t stride, int64_t n, float* out) {
+  for (int64_t p = 0; p < n; ++p)
+    for (int64_t g = 0; g < group; ++g) axpy(w[g * w_stride + p], v + p * stride, out + g * dim, dim);
+}
+
 }  // namespace hearth::cpu::generic
 
 namespace hearth::cpu {
@@ -62,6 +103,11 @@ constinit const KernelTable kGenericKernels = {
     generic::silu_mul,
     generic::add,
     generic::softmax,
+    generic::read_stream,
+    generic::dot,
+    generic::axpy,
+    generic::attn_scores,
+    generic::attn_values,
 };
 
 }  // namespace hearth::cpu

@@ -19,10 +19,20 @@ void gemv_q4_k(const GemvTile& tile);
 void gemv_q6_k(const GemvTile& tile);
 void packed_q8_0(const PackedTile& tile);
 void packed_q4_0(const PackedTile& tile);
+void packed_q4_k(const PackedTile& tile);
+void packed_f16(const PackedTile& tile);
+void packed_bf16(const PackedTile& tile);
 
 void rmsnorm_row(const float* x, const float* weight, float* y, int64_t dim, float eps);
 void silu_mul(const float* gate, const float* up, float* out, int64_t count);
 void add(float* acc, const float* x, int64_t count);
 void softmax(float* x, int64_t n);
+uint64_t read_stream(const uint8_t* p, int64_t n);
+float dot(const float* a, const float* b, int64_t n);
+void axpy(float a, const float* x, float* y, int64_t n);
+void attn_scores(const float* q, int64_t group, int64_t dim, const float* k, int64_t stride,
+                 int64_t n, float scale, float* scores, int64_t s_stride);
+void attn_values(const float* w, int64_t w_stride, int64_t group, int64_t dim, const float* v,
+                 int64_t stride, int64_t n, float* out);
 
 }  // namespace hearth::cpu::avx512

@@ -133,6 +133,101 @@ void softmax(float* x, int64_t n) {
     _mm512_mask_storeu_ps(x + i, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + i), inv));
 }
 
+
+uint64_t read_stream(const uint8_t* p, int64_t n) {
+  __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+  int64_t i = 0;
+  for (; i + 256 <= n; i += 256) {
+    // Prefetched ahead as the matmul kernels prefetch their weights (packed_avx512.cpp), so
+    // the roofline is what the same access pattern can reach.
+    for (int l = 0; l < 256; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p + i + 2048 + l), _MM_HINT_T0);
+    a0 = _mm512_xor_si512(a0, _mm512_load_si512(p + i));
+    a1 = _mm512_xor_si512(a1, _mm512_load_si512(p + i + 64));
+    a2 = _mm512_xor_si512(a2, _mm512_load_si512(p + i + 128));
+    a3 = _mm512_xor_si512(a3, _mm512_load_si512(p + i + 192));
+  }
+  for (; i < n; i += 64) a0 = _mm512_xor_si512(a0, _mm512_load_si512(p + i));
+  const __m512i x = _mm512_xor_si512(_mm512_xor_si512(a0, a1), _mm512_xor_si512(a2, a3));
+  return static_cast<uint64_t>(_mm512_reduce_or_epi64(x));
+}
+
+
+float dot(const float* a, const float* b, int64_t n) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+  }
+  for (; i + 16 <= n; i += 16) s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+  if (i < n) {
+    const __mmask16 m = tail_mask(n - i);
+    s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s1);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+void axpy(float a, const float* x, float* y, int64_t n) {
+  const __m512 va = _mm512_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+  if (i < n) {
+    const __mmask16 m = tail_mask(n - i);
+    _mm512_mask_storeu_ps(y + i, m,
+                          _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i)));
+  }
+}
+
+
+// Head dims that are a multiple of 16 up to 256 keep one position's key (or value) in
+// registers while every query head of the group uses it; other sizes take dot/axpy.
+void attn_scores(const float* q, int64_t group, int64_t dim, const float* k, int64_t stride,
+                 int64_t n, float scale, float* scores, int64_t s_stride) {
+  if (dim % 16 != 0 || dim > 256) {
+    for (int64_t p = 0; p < n; ++p)
+      for (int64_t g = 0; g < group; ++g)
+        scores[g * s_stride + p] = scale * dot(q + g * dim, k + p * stride, dim);
+    return;
+  }
+  const int64_t nv = dim / 16;
+  for (int64_t p = 0; p < n; ++p) {
+    const float* kp = k + p * stride;
+    if (p + 2 < n) _mm_prefetch(reinterpret_cast<const char*>(kp + 2 * stride), _MM_HINT_T0);
+    __m512 kv[16];
+    for (int64_t i = 0; i < nv; ++i) kv[i] = _mm512_loadu_ps(kp + 16 * i);
+    for (int64_t g = 0; g < group; ++g) {
+      const float* qg = q + g * dim;
+      __m512 acc = _mm512_mul_ps(kv[0], _mm512_loadu_ps(qg));
+      for (int64_t i = 1; i < nv; ++i) acc = _mm512_fmadd_ps(kv[i], _mm512_loadu_ps(qg + 16 * i), acc);
+      scores[g * s_stride + p] = scale * _mm512_reduce_add_ps(acc);
+    }
+  }
+}
+
+void attn_values(const float* w, int64_t w_stride, int64_t group, int64_t dim, const float* v,
+                 int64_t stride, int64_t n, float* out) {
+  if (dim % 16 != 0 || dim > 256) {
+    for (int64_t p = 0; p < n; ++p)
+      for (int64_t g = 0; g < group; ++g) axpy(w[g * w_stride + p], v + p * stride, out + g * dim, dim);
+    return;
+  }
+  // One query head at a time keeps its output row in registers across the whole run.
+  const int64_t nv = dim / 16;
+  for (int64_t g = 0; g < group; ++g) {
+    __m512 acc[16];
+    float* og = out + g * dim;
+    for (int64_t i = 0; i < nv; ++i) acc[i] = _mm512_loadu_ps(og + 16 * i);
+    const float* wg = w + g * w_stride;
+    for (int64_t p = 0; p < n; ++p) {
+      const __m512 wp = _mm512_set1_ps(wg[p]);
+      const float* vp = v + p * stride;
+      for (int64_t i = 0; i < nv; ++i) acc[i] = _mm512_fmadd_ps(wp, _mm512_loadu_ps(vp + 16 * i), acc[i]);
+    }
+    for (int64_t i = 0; i < nv; ++i) _mm512_storeu_ps(og + 16 * i, acc[i]);
+  }
+}
+
 }  // namespace hearth::cpu::avx512
 
 namespace hearth::cpu {
@@ -141,13 +236,15 @@ constinit const KernelTable kAvx512Kernels = {
     Isa::Avx512,
     "avx512",
     {avx512::gemv_f32, ActFormat::F32, "fma"},
-    {avx512::gemv_f16, ActFormat::F32, "f16c + fma"},
-    {avx512::gemv_bf16, ActFormat::F32, "shift-convert + fma"},
+    {avx512::gemv_f16, ActFormat::F32, "f16c + fma, 16-row interleaved", avx512::packed_f16},
+    {avx512::gemv_bf16, ActFormat::F32, "shift-convert + fma, 16-row interleaved",
+     avx512::packed_bf16},
     {avx512::gemv_q8_0, ActFormat::Q8_32, "int8 dot (vpdpbusd), 16-row interleaved",
      avx512::packed_q8_0},
     {avx512::gemv_q4_0, ActFormat::Q8_32, "int8 dot (vpdpbusd), 16-row interleaved",
      avx512::packed_q4_0},
-    {avx512::gemv_q4_k, ActFormat::Q8_256, "int8 dot (maddubs + vpdpwssd)"},
+    {avx512::gemv_q4_k, ActFormat::Q8_256, "int8 dot (vpdpbusd), 16-row interleaved",
+     avx512::packed_q4_k},
     {avx512::gemv_q6_k, ActFormat::Q8_256, "int8 dot (maddubs + vpdpwssd)"},
     avx512::quantize_act_q8_32,
     avx512::quantize_act_q8_256,
@@ -155,6 +252,11 @@ constinit const KernelTable kAvx512Kernels = {
     avx512::silu_mul,
     avx512::add,
     avx512::softmax,
+    avx512::read_stream,
+    avx512::dot,
+    avx512::axpy,
+    avx512::attn_scores,
+    avx512::attn_values,
 };
 
 }  // namespace hearth::cpu

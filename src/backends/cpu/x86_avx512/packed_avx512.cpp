@@ -1,4 +1,5 @@
-// AVX-512 VNNI tiles for the 16-row interleaved Q8_0 / Q4_0 layout (backends/cpu/packed.h).
+// AVX-512 tiles for the 16-row interleaved layouts (backends/cpu/packed.h): VNNI for Q8_0 /
+// Q4_0, FMA for F16 / BF16.
 //
 // Per block of 32 elements and per group of 16 rows, a token costs 8 vpdpbusd (each: 4
 // weights of 16 rows against 4 of the token's int8 activations broadcast), then one convert,
@@ -24,6 +25,7 @@ namespace hearth::cpu::avx512 {
 namespace {
 
 constexpr int kBlock = 32;
+constexpr int64_t kPrefetchAhead = 2048;
 
 struct PackedQ8_0 {
   static constexpr int kOffset = 128;
@@ -56,7 +58,8 @@ struct TokenActs {
 };
 
 template <typename Fmt, int NG, int NT>
-void group_tile(const uint8_t* w, int64_t nb, const TokenActs* acts, float* y, int64_t y_stride) {
+void group_tile(const uint8_t* w, int64_t nb, const TokenActs* acts, float* y, int64_t y_stride,
+                bool prefetch) {
   __m512 acc[NG][NT];
   for (int g = 0; g < NG; ++g)
     for (int t = 0; t < NT; ++t) acc[g][t] = _mm512_setzero_ps();
@@ -70,8 +73,11 @@ void group_tile(const uint8_t* w, int64_t nb, const TokenActs* acts, float* y, i
     const uint8_t* gb[NG];
     for (int g = 0; g < NG; ++g) {
       gb[g] = w + g * group_bytes + b * Fmt::kGroupBlockBytes;
-      _mm_prefetch(reinterpret_cast<const char*>(gb[g]) + 1024, _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(gb[g]) + 1024 + 64, _MM_HINT_T0);
+      // Every line of the group-block kPrefetchAhead bytes ahead: the stream crosses a 4 KiB
+      // page every few blocks, where the hardware prefetcher stops.
+      if (prefetch)
+        for (int64_t l = 0; l < Fmt::kGroupBlockBytes; l += 64)
+          _mm_prefetch(reinterpret_cast<const char*>(gb[g]) + kPrefetchAhead + l, _MM_HINT_T0);
     }
     // The k-steps of both groups interleave: load group 0's step, then group 1's, and feed
     // each token's broadcast activations to both.
@@ -109,16 +115,16 @@ void group_tile(const uint8_t* w, int64_t nb, const TokenActs* acts, float* y, i
 
 template <typename Fmt, int NG>
 void group_tile_tokens(const uint8_t* w, int64_t nb, const TokenActs* acts, int n_tokens, float* y,
-                       int64_t y_stride) {
+                       int64_t y_stride, bool prefetch) {
   switch (n_tokens) {
     case 1:
-      return group_tile<Fmt, NG, 1>(w, nb, acts, y, y_stride);
+      return group_tile<Fmt, NG, 1>(w, nb, acts, y, y_stride, prefetch);
     case 2:
-      return group_tile<Fmt, NG, 2>(w, nb, acts, y, y_stride);
+      return group_tile<Fmt, NG, 2>(w, nb, acts, y, y_stride, prefetch);
     case 3:
-      return group_tile<Fmt, NG, 3>(w, nb, acts, y, y_stride);
+      return group_tile<Fmt, NG, 3>(w, nb, acts, y, y_stride, prefetch);
     default:
-      return group_tile<Fmt, NG, 4>(w, nb, acts, y, y_stride);
+      return group_tile<Fmt, NG, 4>(w, nb, acts, y, y_stride, prefetch);
   }
 }
 static_assert(kPackedTokenTile == 4);
@@ -138,15 +144,209 @@ void packed_tile(const PackedTile& t) {
   int64_t g = 0;
   for (; g + 2 <= t.n_groups; g += 2)
     group_tile_tokens<Fmt, 2>(t.w + g * group_bytes, nb, acts, t.n_tokens, t.y + 16 * g,
-                              t.y_stride);
+                              t.y_stride, t.first_pass);
   if (g < t.n_groups)
     group_tile_tokens<Fmt, 1>(t.w + g * group_bytes, nb, acts, t.n_tokens, t.y + 16 * g,
-                              t.y_stride);
+                              t.y_stride, t.first_pass);
+}
+
+// ---------------------------------------------------------------- Q4_K
+// Per super-block of 256 and group: the 16 rows' 6-bit sub-block scales and mins unpack with
+// byte-vector ops (one lane per row), then per sub-block j of 32 elements and token:
+// 8 vpdpbusd on the unsigned levels, acc += dot * (d * sc_j) * dx and
+// acc -= (dmin * m_j) * dx * sum(x of sub-block j). Q4_K levels are unsigned already.
+
+constexpr int64_t kQ4kGroupBytes = 16 * 144;
+
+struct Q4kActs {
+  const int8_t* qs;
+  const float* d;       // per 256
+  const int16_t* sums;  // per 16
+};
+
+// Sub-block j's scale (want_min false) or min (true) of 16 rows, as u8 lanes.
+__m128i q4k_scale_bytes(const uint8_t* scales, int j, bool want_min) {
+  auto S = [&](int q) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + 16 * q)); };
+  const __m128i low6 = _mm_set1_epi8(63), low4 = _mm_set1_epi8(0x0F), top2 = _mm_set1_epi8(3);
+  if (j < 4) return _mm_and_si128(S(want_min ? j + 4 : j), low6);
+  const __m128i lo = want_min ? _mm_and_si128(_mm_srli_epi16(S(j + 4), 4), low4)
+                              : _mm_and_si128(S(j + 4), low4);
+  const __m128i hi = _mm_and_si128(_mm_srli_epi16(S(want_min ? j : j - 4), 6), top2);
+  return _mm_or_si128(lo, _mm_slli_epi16(hi, 4));
+}
+
+template <int NG, int NT>
+void q4k_group_tile(const uint8_t* w, int64_t nsb, const Q4kActs* acts, float* y, int64_t y_stride) {
+  __m512 acc[NG][NT];
+  for (int g = 0; g < NG; ++g)
+    for (int t = 0; t < NT; ++t) acc[g][t] = _mm512_setzero_ps();
+  const int64_t group_bytes = nsb * kQ4kGroupBytes;
+  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  for (int64_t b = 0; b < nsb; ++b) {
+    const uint8_t* base[NG];
+    __m512 dv[NG], mv[NG];
+    for (int g = 0; g < NG; ++g) {
+      base[g] = w + g * group_bytes + b * kQ4kGroupBytes;
+      dv[g] = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(base[g])));
+      mv[g] = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(base[g] + 32)));
+    }
+    for (int j = 0; j < 8; ++j) {
+      __m512 scale[NG], min[NG];
+      for (int g = 0; g < NG; ++g) {
+        const uint8_t* sc = base[g] + 64;
+        scale[g] = _mm512_mul_ps(
+            dv[g], _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(q4k_scale_bytes(sc, j, false))));
+        min[g] = _mm512_mul_ps(
+            mv[g], _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(q4k_scale_bytes(sc, j, true))));
+      }
+      __m512i dot[NG][NT];
+      for (int g = 0; g < NG; ++g)
+        for (int t = 0; t < NT; ++t) dot[g][t] = _mm512_setzero_si512();
+      for (int c = 0; c < 4; ++c) {
+        __m512i lo[NG], hi[NG];
+        for (int g = 0; g < NG; ++g) {
+          const uint8_t* q = base[g] + 256 + (j * 4 + c) * 64;
+          _mm_prefetch(reinterpret_cast<const char*>(q) + kPrefetchAhead, _MM_HINT_T0);
+          const __m512i raw = _mm512_loadu_si512(q);
+          lo[g] = _mm512_and_si512(raw, low4);
+          hi[g] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
+        }
+        for (int t = 0; t < NT; ++t) {
+          int32_t x_lo, x_hi;
+          const int8_t* x = acts[t].qs + 256 * b + 32 * j + 8 * c;
+          std::memcpy(&x_lo, x, 4);
+          std::memcpy(&x_hi, x + 4, 4);
+          const __m512i xl = _mm512_set1_epi32(x_lo), xh = _mm512_set1_epi32(x_hi);
+          for (int g = 0; g < NG; ++g) {
+            dot[g][t] = _mm512_dpbusd_epi32(dot[g][t], lo[g], xl);
+            dot[g][t] = _mm512_dpbusd_epi32(dot[g][t], hi[g], xh);
+          }
+        }
+      }
+      for (int t = 0; t < NT; ++t) {
+        const float dx = acts[t].d[b];
+        const int16_t* s16 = acts[t].sums + 16 * b + 2 * j;
+        const __m512 xsum = _mm512_set1_ps(dx * static_cast<float>(s16[0] + s16[1]));
+        const __m512 vdx = _mm512_set1_ps(dx);
+        for (int g = 0; g < NG; ++g) {
+          acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[g][t]), _mm512_mul_ps(scale[g], vdx),
+                                      acc[g][t]);
+          acc[g][t] = _mm512_fnmadd_ps(min[g], xsum, acc[g][t]);
+        }
+      }
+    }
+  }
+  for (int g = 0; g < NG; ++g)
+    for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride + 16 * g, acc[g][t]);
+}
+
+template <int NG>
+void q4k_group_tile_tokens(const uint8_t* w, int64_t nsb, const Q4kActs* acts, int n_tokens,
+                           float* y, int64_t y_stride) {
+  switch (n_tokens) {
+    case 1:
+      return q4k_group_tile<NG, 1>(w, nsb, acts, y, y_stride);
+    case 2:
+      return q4k_group_tile<NG, 2>(w, nsb, acts, y, y_stride);
+    case 3:
+      return q4k_group_tile<NG, 3>(w, nsb, acts, y, y_stride);
+    default:
+      return q4k_group_tile<NG, 4>(w, nsb, acts, y, y_stride);
+  }
+}
+
+void packed_q4k_tile(const PackedTile& t) {
+  const int64_t nsb = t.cols / 256;
+  const ActLayout layout = act_layout(ActFormat::Q8_256, t.cols);
+  Q4kActs acts[kPackedTokenTile];
+  for (int k = 0; k < t.n_tokens; ++k) {
+    const uint8_t* base = t.act + k * t.act_stride;
+    acts[k] = {reinterpret_cast<const int8_t*>(base),
+               reinterpret_cast<const float*>(base + layout.d_offset),
+               reinterpret_cast<const int16_t*>(base + layout.sums_offset)};
+  }
+  const int64_t group_bytes = nsb * kQ4kGroupBytes;
+  int64_t g = 0;
+  for (; g + 2 <= t.n_groups; g += 2)
+    q4k_group_tile_tokens<2>(t.w + g * group_bytes, nsb, acts, t.n_tokens, t.y + 16 * g, t.y_stride);
+  if (g < t.n_groups)
+    q4k_group_tile_tokens<1>(t.w + g * group_bytes, nsb, acts, t.n_tokens, t.y + 16 * g, t.y_stride);
+}
+
+// ---------------------------------------------------------------- F16 / BF16
+// Column k of a group is 16 two-byte weights: widen them once, then one FMA per token with
+// the token's x[k] broadcast.
+
+struct PackedF16 {
+  static __m512 load16(const uint8_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
+};
+struct PackedBF16 {  // bf16 is the top half of an f32: widen and shift, exact
+  static __m512 load16(const uint8_t* p) {
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  }
+};
+
+template <typename Elem, int NG, int NT>
+void float_group_tile(const uint8_t* w, int64_t cols, const float* const* x, float* y,
+                      int64_t y_stride) {
+  __m512 acc[NG][NT];
+  for (int g = 0; g < NG; ++g)
+    for (int t = 0; t < NT; ++t) acc[g][t] = _mm512_setzero_ps();
+  const int64_t group_bytes = cols * 32;
+  for (int64_t k = 0; k < cols; ++k) {
+    __m512 wv[NG];
+    for (int g = 0; g < NG; ++g) {
+      const uint8_t* p = w + g * group_bytes + k * 32;
+      if ((k & 1) == 0) _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead, _MM_HINT_T0);
+      wv[g] = Elem::load16(p);
+    }
+    for (int t = 0; t < NT; ++t) {
+      const __m512 xb = _mm512_set1_ps(x[t][k]);
+      for (int g = 0; g < NG; ++g) acc[g][t] = _mm512_fmadd_ps(wv[g], xb, acc[g][t]);
+    }
+  }
+  for (int g = 0; g < NG; ++g)
+    for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride + 16 * g, acc[g][t]);
+}
+
+template <typename Elem, int NG>
+void float_group_tile_tokens(const uint8_t* w, int64_t cols, const float* const* x, int n_tokens,
+                             float* y, int64_t y_stride) {
+  switch (n_tokens) {
+    case 1:
+      return float_group_tile<Elem, NG, 1>(w, cols, x, y, y_stride);
+    case 2:
+      return float_group_tile<Elem, NG, 2>(w, cols, x, y, y_stride);
+    case 3:
+      return float_group_tile<Elem, NG, 3>(w, cols, x, y, y_stride);
+    default:
+      return float_group_tile<Elem, NG, 4>(w, cols, x, y, y_stride);
+  }
+}
+
+template <typename Elem>
+void packed_float_tile(const PackedTile& t) {
+  const float* x[kPackedTokenTile];
+  for (int k = 0; k < t.n_tokens; ++k) x[k] = reinterpret_cast<const float*>(t.act + k * t.act_stride);
+  const int64_t group_bytes = t.cols * 32;
+  int64_t g = 0;
+  for (; g + 2 <= t.n_groups; g += 2)
+    float_group_tile_tokens<Elem, 2>(t.w + g * group_bytes, t.cols, x, t.n_tokens, t.y + 16 * g,
+                                     t.y_stride);
+  if (g < t.n_groups)
+    float_group_tile_tokens<Elem, 1>(t.w + g * group_bytes, t.cols, x, t.n_tokens, t.y + 16 * g,
+                                     t.y_stride);
 }
 
 }  // namespace
 
 void packed_q8_0(const PackedTile& t) { packed_tile<PackedQ8_0>(t); }
 void packed_q4_0(const PackedTile& t) { packed_tile<PackedQ4_0>(t); }
+void packed_q4_k(const PackedTile& t) { packed_q4k_tile(t); }
+void packed_f16(const PackedTile& t) { packed_float_tile<PackedF16>(t); }
+void packed_bf16(const PackedTile& t) { packed_float_tile<PackedBF16>(t); }
 
 }  // namespace hearth::cpu::avx512
