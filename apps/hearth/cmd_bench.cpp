@@ -6,11 +6,13 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "backends/devices.h"
 #include "commands.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "engine/model_loader.h"
 #include "fit/bandwidth.h"
+#include "gpu_layers.h"
 #include "models/model.h"
 #include "ops/ops.h"
 
@@ -26,6 +28,8 @@ struct BenchOptions {
   int parallel = 0;          // > 1: also time this many sequences decoding together
   int64_t parallel_prompt = 64;  // each parallel sequence's prompt
   bool json = false;
+  std::string gpu_layers = "0";  // auto or N: layers on the GPU (as `hearth run`)
+  bool gpu_bandwidth = false;    // measure the GPU's copy bandwidth (the GPU roofline)
 };
 
 double now_s() {
@@ -89,11 +93,22 @@ double batched_decode_tok_s(Model& m, ThreadPool& pool, int n_seqs, int64_t n_pr
 }
 
 void bench(const BenchOptions& o) {
+  check_gpu_layers(o.gpu_layers);
+  const GpuOffload offload =
+      plan_gpu_offload(o.gpu_layers, o.gpu_layers != "0", o.model, o.n_prompt + o.n_gen + 1,
+                       std::max<int64_t>(o.n_prompt, 1));
   LoadedModel lm = load_model_and_tokenizer(o.model, "");
   Model& m = *lm.model;
+  m.offload(offload);
   ThreadPool pool(o.threads);
   std::fprintf(stderr, "measuring memory bandwidth with %d threads...\n", pool.size());
   const BandwidthResult bw = measure_read_bandwidth(pool);
+  const bool all_on_gpu = offload.gpu_layers == m.config().n_layers && offload.output_on_gpu;
+  double gpu_gbs = 0;
+  if (o.gpu_bandwidth || all_on_gpu) {
+    std::fprintf(stderr, "measuring GPU copy bandwidth...\n");
+    gpu_gbs = measure_gpu_copy_bandwidth();
+  }
   std::mt19937 rng(1234);
   { // warm-up: page in the weights, grow scratch buffers
     BenchOptions w = o;
@@ -110,7 +125,10 @@ void bench(const BenchOptions& o) {
   const double prompt_tok_s = prompt_s > 0 ? o.n_prompt * o.repetitions / prompt_s : 0;
   const double gen_tok_s = gen_s > 0 ? o.n_gen * o.repetitions / gen_s : 0;
   const uint64_t bytes = m.weight_bytes_per_token();
-  const double roofline_tok_s = bw.read_gbs * 1e9 / static_cast<double>(bytes);
+  // Everything on the GPU: the GPU's measured bandwidth bounds decode; otherwise the CPU's
+  // (a split's roofline is the planner's business: `hearth fit`).
+  const double roof_gbs = all_on_gpu ? gpu_gbs : bw.read_gbs;
+  const double roofline_tok_s = roof_gbs * 1e9 / static_cast<double>(bytes);
   const double roofline_pct = 100.0 * gen_tok_s / roofline_tok_s;
   const std::string kernels = ops::kernel_report();
   // Batched decode next to one sequence decoding after the same prompt, in the same run.
@@ -133,7 +151,11 @@ void bench(const BenchOptions& o) {
                      {"mem_bandwidth_gbs", bw.read_gbs},
                      {"roofline_tok_s", roofline_tok_s},
                      {"roofline_pct", roofline_pct},
-                     {"kernels", kernels}};
+                     {"kernels", kernels},
+                     {"placement", m.placement()},
+                     {"gpu_layers", offload.gpu_layers},
+                     {"gpu_copy_bandwidth_gbs", gpu_gbs},
+                     {"roofline_from", all_on_gpu ? "gpu" : "cpu"}};
     if (o.parallel > 1)
       j["batched"] = {{"sequences", o.parallel},
                       {"prompt_per_sequence", o.parallel_prompt},
@@ -146,7 +168,10 @@ void bench(const BenchOptions& o) {
   std::printf("model      %s (%.1f MB of weights read per token)\n", lm.path.c_str(), bytes / 1e6);
   std::printf("threads    %d\n", pool.size());
   std::printf("kernels    %s\n", kernels.c_str());
+  std::printf("placement  %s\n", m.placement().c_str());
   std::printf("bandwidth  %.1f GB/s read (measured)\n", bw.read_gbs);
+  if (gpu_gbs > 0) std::printf("GPU copy   %.1f GB/s read+write (measured)%s\n", gpu_gbs,
+                               all_on_gpu ? ", the roofline below" : "");
   std::printf("pp%-6lld  %8.1f tok/s\n", static_cast<long long>(o.n_prompt), prompt_tok_s);
   std::printf("tg%-6lld  %8.1f tok/s   roofline %.1f tok/s -> %.0f%%\n",
               static_cast<long long>(o.n_gen), gen_tok_s, roofline_tok_s, roofline_pct);
@@ -176,6 +201,10 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--parallel-prompt", o->parallel_prompt, "Prompt tokens of each batched sequence")
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   cmd->add_flag("--json", o->json, "Print one JSON object");
+  cmd->add_option("--gpu-layers", o->gpu_layers,
+                  "Layers on the GPU: auto (the planner's split) or N (default 0: CPU only)");
+  cmd->add_flag("--gpu-bandwidth", o->gpu_bandwidth,
+                "Also measure the GPU's copy bandwidth (always done when everything is on the GPU)");
   cmd->callback([o] { bench(*o); });
 }
 

@@ -81,12 +81,15 @@ void run_chat(const RunOptions& o, LoadedModel& lm, ThreadPool& pool, int64_t n_
 
 void run(const RunOptions& o) {
   if (o.ctx < 0) fail("-c {}: give a positive context size (or leave it out)", o.ctx);
-  check_gpu_layers(o.gpu_layers, o.gpu_layers_given);
+  check_gpu_layers(o.gpu_layers);
   // Plan before loading: a model and context this machine cannot hold are refused here, with
   // the plan's numbers, not by the kernel's OOM killer halfway through.
   const fit::RunDecision plan =
       fit::plan_local_run(o.model, o.ctx, o.batch, fit::this_machine_cpu_only());
+  const GpuOffload offload =
+      plan_gpu_offload(o.gpu_layers, o.gpu_layers_given, o.model, plan.context, o.batch);
   LoadedModel lm = load_model_and_tokenizer(o.model, o.tokenizer);
+  lm.model->offload(offload);
   const ModelConfig& c = lm.model->config();
   const int64_t n_ctx = plan.context;
   if (o.ctx == 0 && n_ctx < std::min(c.max_context, fit::kDefaultRunContext))

@@ -95,9 +95,10 @@ struct Loaded {
 };
 
 std::unique_ptr<Loaded> load(const ServeOptions& o, const fit::ServeDecision& plan,
-                             server::Server& srv) {
+                             const GpuOffload& offload, server::Server& srv) {
   auto l = std::make_unique<Loaded>();
   l->model = load_model_and_tokenizer(o.model, o.tokenizer);
+  l->model.model->offload(offload);
   if (!l->model.tokenizer)
     fail("no tokenizer for this model: {}. Pass --tokenizer FILE.gguf", l->model.tokenizer_note);
   const ModelConfig& c = l->model.model->config();
@@ -128,7 +129,7 @@ void serve(ServeOptions o) {
     for (auto& k : read_api_keys(o.api_key_file)) o.http.api_keys.push_back(k);
   o.http.drain_timeout = std::chrono::milliseconds(static_cast<int64_t>(o.drain_timeout_s * 1000));
   o.http.version = HEARTH_VERSION;
-  check_gpu_layers(o.gpu_layers, o.gpu_layers_given);
+  check_gpu_layers(o.gpu_layers);
   // Plan before opening the port or loading: a model and KV cache this machine cannot hold
   // are refused now, with the plan's numbers, not by the OOM killer under load.
   const fit::ServeDecision plan = fit::plan_local_serve(
@@ -136,6 +137,8 @@ void serve(ServeOptions o) {
   if (o.kv_tokens == 0 && plan.kv_tokens < std::max(fit::kDefaultServeKvTokens, plan.context_per_sequence))
     std::fprintf(stderr, "note: KV cache of %lld token positions, the most that fits in RAM\n",
                  static_cast<long long>(plan.kv_tokens));
+  const GpuOffload offload = plan_gpu_offload(o.gpu_layers, o.gpu_layers_given, o.model,
+                                              plan.kv_tokens, o.engine.max_batch_tokens);
 
   // Signals are taken by sigwait() in this thread only: block them before any thread starts
   // (threads inherit the mask). A write to a closed socket must be an error, not SIGPIPE.
@@ -165,7 +168,7 @@ void serve(ServeOptions o) {
   std::exception_ptr load_error;
   std::thread loader([&] {
     try {
-      loaded = load(o, plan, srv);
+      loaded = load(o, plan, offload, srv);
     } catch (...) {
       load_error = std::current_exception();
       kill(getpid(), SIGTERM);  // wake the main thread

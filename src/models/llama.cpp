@@ -1,8 +1,7 @@
 // Llama-family forward pass: composes ops, owns no kernels.
 //
 //   x = embed(tokens)
-//   per layer:  x += Wo · attention(rope(Wq·norm(x)), rope(Wk·norm(x)), Wv·norm(x))
-//               x += Wdown · (silu(Wgate·norm(x)) * Wup·norm(x))
+//   the layers (models/layer_loop.h): [0, gpu_layers) on the GPU runner, the rest on the CPU
 //   logits = Wout · norm(x)        (rows of tokens that asked for logits only)
 #include "models/llama.h"
 
@@ -14,6 +13,8 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "models/cpu_layers.h"
+#include "models/layer_loop.h"
 #include "ops/attention.h"
 #include "ops/ops.h"
 #include "ops/packed_weights.h"
@@ -22,17 +23,7 @@
 namespace hearth {
 namespace {
 
-struct LayerWeights {
-  const float* attn_norm;
-  const TensorView* wq;
-  const TensorView* wk;
-  const TensorView* wv;
-  const TensorView* wo;
-  const float* ffn_norm;
-  const TensorView* w_gate;
-  const TensorView* w_up;
-  const TensorView* w_down;
-};
+using LayerWeights = HostLayerWeights;
 
 // Element counts of the activation buffers for a batch of n tokens, n_out of which want logits.
 // Scratch::ensure allocates exactly these and llama_scratch_bytes() reports them, so the memory
@@ -111,38 +102,17 @@ class Llama final : public Model {
     s.ensure(c, n, n_out);
 
     ops::get_rows(*tok_embd_, batch.tokens.data(), n, s.x.data());
-    const ops::AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim,
-                                    1.0f / std::sqrt(static_cast<float>(c.head_dim)),
-                                    c.sliding_window};
-    for (int64_t il = 0; il < c.n_layers; ++il) {
-      const LayerWeights& l = layers_[il];
-      // attention block
-      ops::rmsnorm(s.x.data(), l.attn_norm, s.h.data(), n, c.dim, c.rms_eps);
-      ops::matmul(*l.wq, s.h.data(), n, s.q.data(), pool);
-      ops::matmul(*l.wk, s.h.data(), n, s.k.data(), pool);
-      ops::matmul(*l.wv, s.h.data(), n, s.v.data(), pool);
-      ops::rope(s.q.data(), n, c.n_heads, c.head_dim, c.rope_dim, batch.positions.data(),
-                inv_freq_.data(), c.rope_mode);
-      ops::rope(s.k.data(), n, c.n_kv_heads, c.head_dim, c.rope_dim, batch.positions.data(),
-                inv_freq_.data(), c.rope_mode);
-      for (int64_t t = 0; t < n; ++t) {
-        const int32_t seq = batch.seq_ids[t], pos = batch.positions[t];
-        std::copy_n(s.k.data() + t * c.kv_dim(), c.kv_dim(), cache.key_row(il, seq, pos));
-        std::copy_n(s.v.data() + t * c.kv_dim(), c.kv_dim(), cache.value_row(il, seq, pos));
-      }
-      for (int64_t t = 0; t < n; ++t) s.views[t] = cache.view(il, batch.seq_ids[t]);
-      ops::attention(s.q.data(), n, batch.positions.data(), s.views.data(), shape, s.att.data(),
-                     pool);
-      ops::matmul(*l.wo, s.att.data(), n, s.h.data(), pool);
-      ops::add_inplace(s.x.data(), s.h.data(), n * c.dim);
-      // feed-forward block
-      ops::rmsnorm(s.x.data(), l.ffn_norm, s.h.data(), n, c.dim, c.rms_eps);
-      ops::matmul(*l.w_gate, s.h.data(), n, s.gate.data(), pool);
-      ops::matmul(*l.w_up, s.h.data(), n, s.up.data(), pool);
-      ops::silu_mul(s.gate.data(), s.up.data(), s.gate.data(), n * c.ffn_dim);
-      ops::matmul(*l.w_down, s.gate.data(), n, s.h.data(), pool);
-      ops::add_inplace(s.x.data(), s.h.data(), n * c.dim);
+    int64_t first_cpu_layer = 0;
+    if (gpu_) {
+      // The GPU's layers first; the residual stream comes back once (or the logits do).
+      if (gpu_->forward(batch, cache, s.x.data(), logits)) return;
+      first_cpu_layer = gpu_layers_;
     }
+    CpuLayers cpu(c, batch, cache, inv_freq_.data(), s.views.data(), pool);
+    const LayerActivations acts{s.x.data(), s.h.data(),   s.q.data(),    s.k.data(),
+                                s.v.data(), s.att.data(), s.gate.data(), s.up.data()};
+    run_layers(cpu, std::span<const LayerWeights>(layers_).subspan(static_cast<size_t>(first_cpu_layer)),
+               first_cpu_layer, acts, n);
     if (n_out == 0) return;
     int64_t o = 0;
     for (int64_t t = 0; t < n; ++t)
@@ -151,6 +121,42 @@ class Llama final : public Model {
     ops::rmsnorm(s.out_rows.data(), output_norm_, s.out_rows.data(), n_out, c.dim, c.rms_eps);
     ops::matmul(*output_, s.out_rows.data(), n_out, logits, pool);
   }
+
+ void offload(const GpuOffload& o) override {
+    if (o.gpu_layers < 0 || o.gpu_layers > config_.n_layers)
+      fail("--gpu-layers {}: this model has {} layers", o.gpu_layers, config_.n_layers);
+    if (o.output_on_gpu && o.gpu_layers != config_.n_layers)
+      fail("internal error: the output head goes to the GPU only with every layer");
+    gpu_.reset();
+    gpu_layers_ = 0;
+    if (o.gpu_layers == 0) return;
+    // The GPU reads the file's plain rows, not the CPU's packed copies (ops/packed_weights.h).
+    const ModelConfig& c = config_;
+    const WeightSource& src = *weights_;
+    std::vector<LayerWeights> plain(static_cast<size_t>(o.gpu_layers));
+    for (int64_t i = 0; i < o.gpu_layers; ++i) {
+      const std::string p = "blk." + std::to_string(i) + ".";
+      LayerWeights& l = plain[static_cast<size_t>(i)];
+      l = layers_[static_cast<size_t>(i)];  // the F32 norms
+      l.wq = &src.get(p + "attn_q.weight", {c.q_dim(), c.dim});
+      l.wk = &src.get(p + "attn_k.weight", {c.kv_dim(), c.dim});
+      l.wv = &src.get(p + "attn_v.weight", {c.kv_dim(), c.dim});
+      l.wo = &src.get(p + "attn_output.weight", {c.dim, c.q_dim()});
+      l.w_gate = &src.get(p + "ffn_gate.weight", {c.ffn_dim, c.dim});
+      l.w_up = &src.get(p + "ffn_up.weight", {c.ffn_dim, c.dim});
+      l.w_down = &src.get(p + "ffn_down.weight", {c.dim, c.ffn_dim});
+    }
+    LlamaHostWeights w;
+    w.config = &config_;
+    w.layers = plain;
+    w.output = c.tied_embeddings ? tok_embd_ : &src.get("output.weight", {c.n_vocab, c.dim});
+    w.output_norm = output_norm_;
+    w.inv_freq = inv_freq_.data();
+    gpu_ = make_gpu_layer_runner(w, o);
+    gpu_layers_ = o.gpu_layers;
+  }
+
+  std::string placement() const override { return gpu_ ? gpu_->describe() : "cpu"; }
 
  private:
   // A matmul weight, in the layout this CPU's kernels read fastest.
@@ -188,6 +194,8 @@ class Llama final : public Model {
   std::deque<std::vector<float>> norm_buffers_;  // deque: pointers stay valid as it grows
   ops::PackedWeights packed_;  // declared after weights_ (in Model): views point into both
   Scratch scratch_;
+  std::unique_ptr<GpuLayerRunner> gpu_;  // null: every layer on the CPU
+  int64_t gpu_layers_ = 0;
 };
 
 }  // namespace

@@ -49,6 +49,11 @@ uint64_t Model::weight_bytes_per_token() const {
   return bytes;
 }
 
+void Model::offload(const GpuOffload& offload) {
+  if (offload.gpu_layers > 0)
+    fail("the '{}' architecture has no GPU path; run it with --gpu-layers 0", config_.arch);
+}
+
 std::unique_ptr<Model> make_model(ModelConfig config, std::unique_ptr<WeightSource> weights) {
   auto it = registry().find(config.arch);
   if (it == registry().end())

@@ -8,6 +8,7 @@
 
 #include "kv/kv_cache.h"
 #include "models/batch.h"
+#include "models/gpu_offload.h"
 #include "models/model_config.h"
 #include "models/weight_source.h"
 
@@ -39,6 +40,13 @@ class Model {
   }
   // Bytes of weights read to produce one token (every matrix once): the bandwidth roofline.
   uint64_t weight_bytes_per_token() const;
+
+  // Moves layers [0, offload.gpu_layers) and their KV cache (and the head, when asked) to the
+  // GPU; later forward calls run there. Throws hearth::Error when the architecture or this
+  // build has no GPU path, or the device cannot take it. gpu_layers 0 keeps the CPU only.
+  virtual void offload(const GpuOffload& offload);
+  // Where the layers run now ("cpu", or the GPU runner's description).
+  virtual std::string placement() const { return "cpu"; }
 
  protected:
   Model(ModelConfig config, std::unique_ptr<WeightSource> weights)

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "backends/devices.h"
+#include "core/error.h"
 #include "core/thread_pool.h"
 #include "engine/generator.h"
 #include "engine/model_loader.h"
@@ -147,4 +149,29 @@ TEST(Stories260K, PromptPrefixIsReusedWithoutChangingTheResult) {
   EXPECT_EQ(r2.generated_ids, r3.generated_ids);
   for (size_t i = 0; i < fresh.prompt_logits().size(); ++i)
     ASSERT_NEAR(warm.prompt_logits()[i], fresh.prompt_logits()[i], 1e-4);
+}
+
+// The GPU/CPU split with every layer on the CPU side: offloading 0 layers keeps the CPU path
+// and reproduces the reference bit for bit; asking for GPU layers where there is no CUDA
+// device (or no CUDA backend in this build) is refused and leaves the model on the CPU.
+TEST(Stories260K, SplitModeWithNoGpuLayersReproducesTheReference) {
+  const auto ref = reference();
+  const auto prompt = ref["prompt_ids"].get<std::vector<int32_t>>();
+  ThreadPool pool(2);
+  LoadedModel plain = load_model_and_tokenizer(kGguf, "");
+  Generator plain_gen(*plain.model, plain.tokenizer.get(), pool, 512);
+  plain_gen.generate(prompt, greedy(1));
+
+  LoadedModel lm = load_model_and_tokenizer(kGguf, "");
+  lm.model->offload(GpuOffload{0, false, 0});
+  EXPECT_EQ(lm.model->placement(), "cpu");
+  if (scan_gpus().devices.empty()) {
+    EXPECT_THROW(lm.model->offload(GpuOffload{2, false, 0}), Error);
+    EXPECT_EQ(lm.model->placement(), "cpu");
+  }
+  EXPECT_THROW(lm.model->offload(GpuOffload{lm.model->config().n_layers + 1, false, 0}), Error);
+  Generator gen(*lm.model, lm.tokenizer.get(), pool, 512);
+  const auto result = gen.generate(prompt, greedy(256));
+  EXPECT_EQ(result.generated_ids, ref["generated_ids"].get<std::vector<int32_t>>());
+  EXPECT_EQ(gen.prompt_logits(), plain_gen.prompt_logits());  // the same kernels: bit for bit
 }

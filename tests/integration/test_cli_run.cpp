@@ -29,6 +29,18 @@ TEST(CliRun, GreedyJsonMatchesReference) {
   EXPECT_TRUE(j["timings"].contains("gen_tok_s"));
 }
 
+// --gpu-layers 0 (all on the CPU) and, on a machine without a CUDA device, a GPU count (a note,
+// then the CPU) both reproduce the reference.
+TEST(CliRun, GpuLayersOnTheCpuPathMatchReference) {
+  for (const char* layers : {"0", "3"}) {
+    const auto r = run_command(kBin + " run -m " + kGguf + " -p '' --temp 0 -n 256 --json --gpu-layers " + layers);
+    ASSERT_EQ(r.status, 0) << r.err;
+    if (std::string(layers) != "0" && r.err.find("no GPU") == std::string::npos)
+      continue;  // a real GPU took the layers: test_cuda_ops compares that path
+    EXPECT_EQ(nlohmann::json::parse(r.out)["generated_ids"], reference()["generated_ids"]) << layers;
+  }
+}
+
 TEST(CliRun, StreamsOnlyTheContinuationAndTimingsToStderr) {
   const auto r = run_command(kBin + " run -m " + kGguf + " -p '' --temp 0 -n 256 -t 1");
   ASSERT_EQ(r.status, 0) << r.err;

@@ -1,0 +1,72 @@
+// The CPU backend of the layer loop (models/layer_loop.h): each op is the hearth::ops call the
+// forward pass has always made, with the same arguments, so results are bit-for-bit those of
+// the CPU kernels. Bound to one forward call's batch, KV cache and thread pool.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "core/tensor.h"
+#include "core/thread_pool.h"
+#include "kv/kv_cache.h"
+#include "models/batch.h"
+#include "models/model_config.h"
+#include "ops/attention.h"
+#include "ops/ops.h"
+
+namespace hearth {
+
+class CpuLayers {
+ public:
+  using Weight = const TensorView*;
+  using Norm = const float*;
+
+  // views: scratch for n PagedKV entries (one per batch token).
+  CpuLayers(const ModelConfig& c, const Batch& batch, kv::KVCache& cache, const float* inv_freq,
+            ops::PagedKV* views, ThreadPool& pool)
+      : c_(c), batch_(batch), cache_(cache), inv_freq_(inv_freq), views_(views), pool_(pool),
+        shape_{c.n_heads, c.n_kv_heads, c.head_dim, attention_scale(c), c.sliding_window} {}
+
+  static float attention_scale(const ModelConfig& c) {
+    return 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+  }
+
+  void matmul(Weight w, const float* x, int64_t n, float* y) { ops::matmul(*w, x, n, y, pool_); }
+  void rmsnorm(const float* x, Norm w, float* y, int64_t n) {
+    ops::rmsnorm(x, w, y, n, c_.dim, c_.rms_eps);
+  }
+  void rope_q(float* x, int64_t n) { rope(x, n, c_.n_heads); }
+  void rope_k(float* x, int64_t n) { rope(x, n, c_.n_kv_heads); }
+  void store_kv(int64_t layer, const float* k, const float* v, int64_t n) {
+    const int64_t kv_dim = c_.kv_dim();
+    for (int64_t t = 0; t < n; ++t) {
+      const int32_t seq = batch_.seq_ids[t], pos = batch_.positions[t];
+      std::copy_n(k + t * kv_dim, kv_dim, cache_.key_row(layer, seq, pos));
+      std::copy_n(v + t * kv_dim, kv_dim, cache_.value_row(layer, seq, pos));
+    }
+  }
+  void attention(int64_t layer, const float* q, int64_t n, float* out) {
+    for (int64_t t = 0; t < n; ++t) views_[t] = cache_.view(layer, batch_.seq_ids[t]);
+    ops::attention(q, n, batch_.positions.data(), views_, shape_, out, pool_);
+  }
+  void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
+    ops::silu_mul(gate, up, out, n * c_.ffn_dim);
+  }
+  void add(float* acc, const float* x, int64_t n) { ops::add_inplace(acc, x, n * c_.dim); }
+
+ private:
+  void rope(float* x, int64_t n, int64_t heads) {
+    ops::rope(x, n, heads, c_.head_dim, c_.rope_dim, batch_.positions.data(), inv_freq_,
+              c_.rope_mode);
+  }
+
+  const ModelConfig& c_;
+  const Batch& batch_;
+  kv::KVCache& cache_;
+  const float* inv_freq_;
+  ops::PagedKV* views_;
+  ThreadPool& pool_;
+  ops::AttentionShape shape_;
+};
+
+}  // namespace hearth
