@@ -184,7 +184,7 @@ TEST_P(InterleavedMatmul, MatchesReferenceAndPlainRows) {
       TensorView pv = w.view;
       pv.data = packed.data();
       pv.layout = RowLayout::Interleaved16;
-      for (int64_t n_tokens : {1, 2, 3, 4, 5, 7, 16, 33}) {
+      for (int64_t n_tokens : {1, 2, 3, 4, 5, 7, 12, 16, 27, 33}) {
         SCOPED_TRACE(::testing::Message() << dtype_name(type) << " on " << table.name << ": rows "
                                           << rows << " cols " << cols << " tokens " << n_tokens);
         const auto x = uniform(rng, static_cast<size_t>(n_tokens * cols));

@@ -191,12 +191,37 @@ void attn_scores(const float* q, int64_t group, int64_t dim, const float* k, int
     return;
   }
   const int64_t nv = dim / 16;
-  for (int64_t p = 0; p < n; ++p) {
+  // Four query heads at a time: their 16-lane partial sums reduce together (a transpose-add
+  // tree, 13 ops for 4 sums instead of 4 full horizontal reductions).
+  int64_t g0 = 0;
+  for (; g0 + 4 <= group; g0 += 4) {
+    const float* qg = q + g0 * dim;
+    for (int64_t p = 0; p < n; ++p) {
+      const float* kp = k + p * stride;
+      if (p + 2 < n) _mm_prefetch(reinterpret_cast<const char*>(kp + 2 * stride), _MM_HINT_T0);
+      __m512 a[4];
+      for (int h = 0; h < 4; ++h) a[h] = _mm512_setzero_ps();
+      for (int64_t i = 0; i < nv; ++i) {
+        const __m512 kv = _mm512_loadu_ps(kp + 16 * i);
+        for (int h = 0; h < 4; ++h) a[h] = _mm512_fmadd_ps(kv, _mm512_loadu_ps(qg + h * dim + 16 * i), a[h]);
+      }
+      const __m512 s01 = _mm512_add_ps(_mm512_unpacklo_ps(a[0], a[1]), _mm512_unpackhi_ps(a[0], a[1]));
+      const __m512 s23 = _mm512_add_ps(_mm512_unpacklo_ps(a[2], a[3]), _mm512_unpackhi_ps(a[2], a[3]));
+      // Per 128-bit lane: [head 0, 1, 2, 3] partial sums.
+      const __m512 s = _mm512_add_ps(_mm512_shuffle_ps(s01, s23, 0x44), _mm512_shuffle_ps(s01, s23, 0xEE));
+      const __m256 h8 = _mm256_add_ps(_mm512_castps512_ps256(s), _mm512_extractf32x8_ps(s, 1));
+      const __m128 h4 = _mm_mul_ps(_mm_add_ps(_mm256_castps256_ps128(h8), _mm256_extractf128_ps(h8, 1)),
+                                   _mm_set1_ps(scale));
+      alignas(16) float out4[4];
+      _mm_store_ps(out4, h4);
+      for (int h = 0; h < 4; ++h) scores[(g0 + h) * s_stride + p] = out4[h];
+    }
+  }
+  for (int64_t p = 0; p < n && g0 < group; ++p) {
     const float* kp = k + p * stride;
-    if (p + 2 < n) _mm_prefetch(reinterpret_cast<const char*>(kp + 2 * stride), _MM_HINT_T0);
     __m512 kv[16];
     for (int64_t i = 0; i < nv; ++i) kv[i] = _mm512_loadu_ps(kp + 16 * i);
-    for (int64_t g = 0; g < group; ++g) {
+    for (int64_t g = g0; g < group; ++g) {
       const float* qg = q + g * dim;
       __m512 acc = _mm512_mul_ps(kv[0], _mm512_loadu_ps(qg));
       for (int64_t i = 1; i < nv; ++i) acc = _mm512_fmadd_ps(kv[i], _mm512_loadu_ps(qg + 16 * i), acc);
