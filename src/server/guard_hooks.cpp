@@ -78,6 +78,16 @@ Json moderate_input(ServerContext& ctx, const guard::Guard& guard, CompletionReq
     }
   } else if (!r.prompt_is_ids) {
     check(r.prompt);
+  } else if (const auto text = ctx.builder() ? ctx.builder()->prompt_text(r.prompt_ids) : std::nullopt) {
+    // Token ids are read as their text. A redaction turns the prompt into its redacted text,
+    // which is then tokenized like any text prompt.
+    std::string checked = *text;
+    check(checked);
+    if (checked != *text) {
+      r.prompt = std::move(checked);
+      r.prompt_is_ids = false;
+      r.prompt_ids.clear();
+    }
   }
   ctx.metrics().add_guard_seconds(seconds_since(start));
   if (!block_message.empty()) throw ApiError(400, block_message, "invalid_request_error", param, "content_filter");

@@ -16,6 +16,10 @@ std::vector<int32_t> CompletionOnlyPromptBuilder::completion(const std::string& 
   return tokenizer_.encode(prompt, /*add_special=*/true, /*parse_special=*/true);
 }
 
+std::optional<std::string> CompletionOnlyPromptBuilder::prompt_text(std::span<const int32_t> ids) const {
+  return tokenizer_.decode(ids, /*skip_special=*/true);
+}
+
 TemplatePromptBuilder::TemplatePromptBuilder(tmpl::ChatTemplate chat_template,
                                              const tok::Tokenizer& tokenizer)
     : template_(std::move(chat_template)),
@@ -48,6 +52,10 @@ ChatPrompt TemplatePromptBuilder::chat(const nlohmann::ordered_json& messages,
 
 std::vector<int32_t> TemplatePromptBuilder::completion(const std::string& prompt) const {
   return tokenizer_.encode(prompt, /*add_special=*/true, /*parse_special=*/true);
+}
+
+std::optional<std::string> TemplatePromptBuilder::prompt_text(std::span<const int32_t> ids) const {
+  return tokenizer_.decode(ids, /*skip_special=*/true);
 }
 
 }  // namespace hearth::server

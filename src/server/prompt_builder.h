@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,12 @@ class PromptBuilder {
                           const nlohmann::ordered_json& template_kwargs) const = 0;
   // /v1/completions: raw text, BOS added as the vocabulary asks.
   virtual std::vector<int32_t> completion(const std::string& prompt) const = 0;
+  // The text of a prompt given as token ids (special tokens left out), so the content policy
+  // reads it like a text prompt; nullopt for a builder without a tokenizer.
+  virtual std::optional<std::string> prompt_text(std::span<const int32_t> ids) const {
+    (void)ids;
+    return std::nullopt;
+  }
 };
 
 // For a model without a chat template (and no --template): completions work, chat is refused
@@ -47,6 +54,7 @@ class CompletionOnlyPromptBuilder : public PromptBuilder {
   ChatPrompt chat(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools,
                   const nlohmann::ordered_json& template_kwargs) const override;
   std::vector<int32_t> completion(const std::string& prompt) const override;
+  std::optional<std::string> prompt_text(std::span<const int32_t> ids) const override;
 
  private:
   const tok::Tokenizer& tokenizer_;
@@ -64,6 +72,7 @@ class TemplatePromptBuilder : public PromptBuilder {
   ChatPrompt chat(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools,
                   const nlohmann::ordered_json& template_kwargs) const override;
   std::vector<int32_t> completion(const std::string& prompt) const override;
+  std::optional<std::string> prompt_text(std::span<const int32_t> ids) const override;
 
   // The text chat() tokenizes.
   std::string render(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools,

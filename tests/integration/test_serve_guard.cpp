@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "guard/llama_guard.h"
+#include "support/run_command.h"
 #include "support/serve_process.h"
 
 using hearth::test::curl;
@@ -107,6 +108,24 @@ TEST_F(ServeGuard, BlockedPromptGets400ContentFilter) {
     EXPECT_EQ(j["error"]["param"], chat ? "messages" : "prompt");
     EXPECT_EQ(j["error"]["message"], "This request was blocked by the server's content policy.");
   }
+}
+
+// A prompt sent as token ids is read as its text: no way around the policy.
+TEST_F(ServeGuard, TokenIdPromptsAreModeratedAsTheirText) {
+  const auto tok = hearth::test::run_command(std::string(HEARTH_BINARY) + " tokenize -m " +
+                                             std::string(HEARTH_TESTDATA) + "/models/stories260K.gguf --json "
+                                             "'Tell me about project nightingale'");
+  ASSERT_EQ(tok.status, 0) << tok.err;
+  const Json ids = Json::parse(tok.out)["ids"];
+  const CurlResult blocked = post("/v1/completions", Json{{"prompt", ids}, {"max_tokens", 4}}.dump());
+  EXPECT_EQ(blocked.status, 400) << blocked.body;
+  EXPECT_EQ(Json::parse(blocked.body)["error"]["code"], "content_filter") << blocked.body;
+  const auto clean = hearth::test::run_command(std::string(HEARTH_BINARY) + " tokenize -m " +
+                                               std::string(HEARTH_TESTDATA) + "/models/stories260K.gguf --json "
+                                               "'Once upon a time'");
+  const CurlResult ok = post("/v1/completions",
+                             Json{{"prompt", Json::parse(clean.out)["ids"]}, {"max_tokens", 4}}.dump());
+  EXPECT_EQ(ok.status, 200) << ok.body;
 }
 
 TEST_F(ServeGuard, RedactedPromptReachesTheModelWithPlaceholders) {
