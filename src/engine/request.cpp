@@ -16,15 +16,6 @@ constexpr int32_t kMaxTopLogprobs = 20;  // OpenAI's limit
   throw RequestError(message, "invalid_request_error");
 }
 
-bool is_valid_utf8(const std::string& s) {
-  for (size_t i = 0; i < s.size();) {
-    const size_t n = tok::utf8::valid_sequence_length(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
 // Everything that can be wrong with params, checked before any state is built.
 RequestParams validated(RequestParams p, const tok::Tokenizer& tokenizer, int32_t n_vocab,
                         int64_t n_ctx) {
@@ -52,7 +43,7 @@ RequestParams validated(RequestParams p, const tok::Tokenizer& tokenizer, int32_
     invalid(fmt::format("top_logprobs must be between 0 and {}, got {}", kMaxTopLogprobs,
                         p.top_logprobs));
   for (const std::string& s : p.stop)
-    if (!is_valid_utf8(s)) invalid("a stop string is not valid UTF-8 text");
+    if (!tok::utf8::is_valid(s)) invalid("a stop string is not valid UTF-8 text");
   return p;
 }
 

@@ -15,6 +15,7 @@ namespace hearth::tmpl::py {
 // Decodes the code point at s[i] and advances i. Text is valid UTF-8, so no checks beyond
 // not running past the end.
 char32_t next_code_point(std::string_view s, size_t& i);
+// The tokenizer's UTF-8 routines (tokenizer/utf8.h) under the names the interpreter uses.
 void append_utf8(std::string& out, char32_t cp);
 bool is_valid_utf8(std::string_view s);
 bool is_ascii(std::string_view s);

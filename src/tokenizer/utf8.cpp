@@ -82,6 +82,15 @@ void append(std::string& out, uint32_t cp) {
   }
 }
 
+bool is_valid(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = valid_sequence_length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 bool ends_incomplete(std::string_view s) {
   // A sequence is at most 4 bytes long, so only the last 3 bytes can start an unfinished one.
   const size_t from = s.size() > 3 ? s.size() - 3 : 0;

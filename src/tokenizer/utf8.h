@@ -28,6 +28,9 @@ void append(std::string& out, uint32_t cp);
 // a later call can finish it. Returns the number of bytes of `in` consumed.
 size_t append_valid(std::string_view in, std::string& out, bool final);
 
+// Whether all of `s` is well-formed UTF-8.
+bool is_valid(std::string_view s);
+
 // Whether `s` ends with the first bytes of a UTF-8 sequence that later bytes could complete.
 bool ends_incomplete(std::string_view s);
 

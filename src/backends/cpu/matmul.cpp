@@ -147,8 +147,8 @@ void fill_block_sums(uint8_t* act_row, int64_t cols) {
 // A matrix in the 16-row interleaved layout: the table's interleaved kernel over pairs of row
 // groups and tiles of tokens (the pair's weights stay in L2 while the token tiles pass), or,
 // for a table without one, rows unpacked group by group into the file layout for its tiles.
-void matmul_interleaved(const KernelTable& table, const MatmulKernel& kernel, const TensorView& W,
-                        const MatmulPlan& plan, ThreadPool& pool) {
+void matmul_interleaved(const MatmulKernel& kernel, const TensorView& W, const MatmulPlan& plan,
+                        ThreadPool& pool) {
   const int64_t groups = W.rows() / kPackRows, cols = W.cols(), n_tokens = plan.n_tokens;
   const int64_t group_bytes = kPackRows * W.row_bytes();
   const auto* w = static_cast<const uint8_t*>(W.data);
@@ -180,7 +180,6 @@ void matmul_interleaved(const KernelTable& table, const MatmulKernel& kernel, co
       rows_plan.run_rows(0, kPackRows);
     }
   };
-  (void)table;
   if (plan.rows * cols * n_tokens < kMinParallelWork || pool.size() == 1)
     run_groups(0, groups);
   else
@@ -259,7 +258,7 @@ void matmul(const KernelTable& table, const TensorView& W, const float* x, int64
     else
       quantize(0, n_tokens);
   }
-  if (W.layout == RowLayout::Interleaved16) return matmul_interleaved(table, kernel, W, plan, pool);
+  if (W.layout == RowLayout::Interleaved16) return matmul_interleaved(kernel, W, plan, pool);
   if (work < kMinParallelWork || pool.size() == 1)
     plan.run_rows(0, rows);
   else

@@ -180,21 +180,14 @@ void axpy(float a, const float* x, float* y, int64_t n) {
 }
 
 
-// Head dims that are a multiple of 16 up to 256 keep one position's key (or value) in
-// registers while every query head of the group uses it; other sizes take dot/axpy.
 void attn_scores(const float* q, int64_t group, int64_t dim, const float* k, int64_t stride,
                  int64_t n, float scale, float* scores, int64_t s_stride) {
-  if (dim % 16 != 0 || dim > 256) {
-    for (int64_t p = 0; p < n; ++p)
-      for (int64_t g = 0; g < group; ++g)
-        scores[g * s_stride + p] = scale * dot(q + g * dim, k + p * stride, dim);
-    return;
-  }
   const int64_t nv = dim / 16;
-  // Four query heads at a time: their 16-lane partial sums reduce together (a transpose-add
-  // tree, 13 ops for 4 sums instead of 4 full horizontal reductions).
+  // Four query heads at a time (head sizes a multiple of 16): their 16-lane partial sums
+  // reduce together (a transpose-add tree, 13 ops for 4 sums instead of 4 full horizontal
+  // reductions). Other heads and sizes take dot().
   int64_t g0 = 0;
-  for (; g0 + 4 <= group; g0 += 4) {
+  for (; dim % 16 == 0 && g0 + 4 <= group; g0 += 4) {
     const float* qg = q + g0 * dim;
     for (int64_t p = 0; p < n; ++p) {
       const float* kp = k + p * stride;
@@ -217,19 +210,12 @@ void attn_scores(const float* q, int64_t group, int64_t dim, const float* k, int
       for (int h = 0; h < 4; ++h) scores[(g0 + h) * s_stride + p] = out4[h];
     }
   }
-  for (int64_t p = 0; p < n && g0 < group; ++p) {
-    const float* kp = k + p * stride;
-    __m512 kv[16];
-    for (int64_t i = 0; i < nv; ++i) kv[i] = _mm512_loadu_ps(kp + 16 * i);
-    for (int64_t g = g0; g < group; ++g) {
-      const float* qg = q + g * dim;
-      __m512 acc = _mm512_mul_ps(kv[0], _mm512_loadu_ps(qg));
-      for (int64_t i = 1; i < nv; ++i) acc = _mm512_fmadd_ps(kv[i], _mm512_loadu_ps(qg + 16 * i), acc);
-      scores[g * s_stride + p] = scale * _mm512_reduce_add_ps(acc);
-    }
-  }
+  for (int64_t g = g0; g < group; ++g)
+    for (int64_t p = 0; p < n; ++p) scores[g * s_stride + p] = scale * dot(q + g * dim, k + p * stride, dim);
 }
 
+// Head sizes that are a multiple of 16 up to 256 keep a head's output row in registers over
+// the run; other sizes take axpy.
 void attn_values(const float* w, int64_t w_stride, int64_t group, int64_t dim, const float* v,
                  int64_t stride, int64_t n, float* out) {
   if (dim % 16 != 0 || dim > 256) {

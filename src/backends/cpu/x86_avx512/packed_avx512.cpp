@@ -17,6 +17,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <type_traits>
 
 #include "backends/cpu/packed.h"
 #include "backends/cpu/x86_avx512/avx512_kernels.h"
@@ -113,21 +114,28 @@ void group_tile(const uint8_t* w, int64_t nb, const TokenActs* acts, float* y, i
     for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride + 16 * g, acc[g][t]);
 }
 
-template <typename Fmt, int NG>
-void group_tile_tokens(const uint8_t* w, int64_t nb, const TokenActs* acts, int n_tokens, float* y,
-                       int64_t y_stride, bool prefetch) {
-  switch (n_tokens) {
-    case 1:
-      return group_tile<Fmt, NG, 1>(w, nb, acts, y, y_stride, prefetch);
-    case 2:
-      return group_tile<Fmt, NG, 2>(w, nb, acts, y, y_stride, prefetch);
-    case 3:
-      return group_tile<Fmt, NG, 3>(w, nb, acts, y, y_stride, prefetch);
-    default:
-      return group_tile<Fmt, NG, 4>(w, nb, acts, y, y_stride, prefetch);
-  }
+// Runs tile(w, y, NG, NT) over a PackedTile's groups, two at a time (one for an odd last
+// group), with the group and token counts as compile-time constants (std::integral_constant).
+template <typename Tile>
+void for_group_pairs(const PackedTile& t, int64_t group_bytes, Tile&& tile) {
+  static_assert(kPackedTokenTile == 4);
+  auto run = [&](int64_t g, auto ng) {
+    auto call = [&](auto nt) { tile(t.w + g * group_bytes, t.y + 16 * g, ng, nt); };
+    switch (t.n_tokens) {
+      case 1:
+        return call(std::integral_constant<int, 1>{});
+      case 2:
+        return call(std::integral_constant<int, 2>{});
+      case 3:
+        return call(std::integral_constant<int, 3>{});
+      default:
+        return call(std::integral_constant<int, 4>{});
+    }
+  };
+  int64_t g = 0;
+  for (; g + 2 <= t.n_groups; g += 2) run(g, std::integral_constant<int, 2>{});
+  if (g < t.n_groups) run(g, std::integral_constant<int, 1>{});
 }
-static_assert(kPackedTokenTile == 4);
 
 template <typename Fmt>
 void packed_tile(const PackedTile& t) {
@@ -141,13 +149,10 @@ void packed_tile(const PackedTile& t) {
                reinterpret_cast<const int32_t*>(base + layout.sums_offset)};
   }
   const int64_t group_bytes = nb * Fmt::kGroupBlockBytes;
-  int64_t g = 0;
-  for (; g + 2 <= t.n_groups; g += 2)
-    group_tile_tokens<Fmt, 2>(t.w + g * group_bytes, nb, acts, t.n_tokens, t.y + 16 * g,
-                              t.y_stride, t.first_pass);
-  if (g < t.n_groups)
-    group_tile_tokens<Fmt, 1>(t.w + g * group_bytes, nb, acts, t.n_tokens, t.y + 16 * g,
-                              t.y_stride, t.first_pass);
+  for_group_pairs(t, group_bytes, [&](const uint8_t* w, float* y, auto ng, auto nt) {
+    group_tile<Fmt, decltype(ng)::value, decltype(nt)::value>(w, nb, acts, y, t.y_stride,
+                                                              t.first_pass);
+  });
 }
 
 // ---------------------------------------------------------------- Q4_K
@@ -240,21 +245,6 @@ void q4k_group_tile(const uint8_t* w, int64_t nsb, const Q4kActs* acts, float* y
     for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride + 16 * g, acc[g][t]);
 }
 
-template <int NG>
-void q4k_group_tile_tokens(const uint8_t* w, int64_t nsb, const Q4kActs* acts, int n_tokens,
-                           float* y, int64_t y_stride) {
-  switch (n_tokens) {
-    case 1:
-      return q4k_group_tile<NG, 1>(w, nsb, acts, y, y_stride);
-    case 2:
-      return q4k_group_tile<NG, 2>(w, nsb, acts, y, y_stride);
-    case 3:
-      return q4k_group_tile<NG, 3>(w, nsb, acts, y, y_stride);
-    default:
-      return q4k_group_tile<NG, 4>(w, nsb, acts, y, y_stride);
-  }
-}
-
 void packed_q4k_tile(const PackedTile& t) {
   const int64_t nsb = t.cols / 256;
   const ActLayout layout = act_layout(ActFormat::Q8_256, t.cols);
@@ -266,11 +256,9 @@ void packed_q4k_tile(const PackedTile& t) {
                reinterpret_cast<const int16_t*>(base + layout.sums_offset)};
   }
   const int64_t group_bytes = nsb * kQ4kGroupBytes;
-  int64_t g = 0;
-  for (; g + 2 <= t.n_groups; g += 2)
-    q4k_group_tile_tokens<2>(t.w + g * group_bytes, nsb, acts, t.n_tokens, t.y + 16 * g, t.y_stride);
-  if (g < t.n_groups)
-    q4k_group_tile_tokens<1>(t.w + g * group_bytes, nsb, acts, t.n_tokens, t.y + 16 * g, t.y_stride);
+  for_group_pairs(t, group_bytes, [&](const uint8_t* w, float* y, auto ng, auto nt) {
+    q4k_group_tile<decltype(ng)::value, decltype(nt)::value>(w, nsb, acts, y, t.y_stride);
+  });
 }
 
 // ---------------------------------------------------------------- F16 / BF16
@@ -312,33 +300,14 @@ void float_group_tile(const uint8_t* w, int64_t cols, const float* const* x, flo
     for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride + 16 * g, acc[g][t]);
 }
 
-template <typename Elem, int NG>
-void float_group_tile_tokens(const uint8_t* w, int64_t cols, const float* const* x, int n_tokens,
-                             float* y, int64_t y_stride) {
-  switch (n_tokens) {
-    case 1:
-      return float_group_tile<Elem, NG, 1>(w, cols, x, y, y_stride);
-    case 2:
-      return float_group_tile<Elem, NG, 2>(w, cols, x, y, y_stride);
-    case 3:
-      return float_group_tile<Elem, NG, 3>(w, cols, x, y, y_stride);
-    default:
-      return float_group_tile<Elem, NG, 4>(w, cols, x, y, y_stride);
-  }
-}
-
 template <typename Elem>
 void packed_float_tile(const PackedTile& t) {
   const float* x[kPackedTokenTile];
   for (int k = 0; k < t.n_tokens; ++k) x[k] = reinterpret_cast<const float*>(t.act + k * t.act_stride);
   const int64_t group_bytes = t.cols * 32;
-  int64_t g = 0;
-  for (; g + 2 <= t.n_groups; g += 2)
-    float_group_tile_tokens<Elem, 2>(t.w + g * group_bytes, t.cols, x, t.n_tokens, t.y + 16 * g,
-                                     t.y_stride);
-  if (g < t.n_groups)
-    float_group_tile_tokens<Elem, 1>(t.w + g * group_bytes, t.cols, x, t.n_tokens, t.y + 16 * g,
-                                     t.y_stride);
+  for_group_pairs(t, group_bytes, [&](const uint8_t* w, float* y, auto ng, auto nt) {
+    float_group_tile<Elem, decltype(ng)::value, decltype(nt)::value>(w, t.cols, x, y, t.y_stride);
+  });
 }
 
 }  // namespace
