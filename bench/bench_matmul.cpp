@@ -1,6 +1,6 @@
 // The matmul kernels alone, on TinyLlama-1.1B's largest shape (ffn 5632 x 2048), at every
 // weight type: batch 1 (GEMV) in GB/s of weights streamed, to compare with the machine's read
-// bandwidth; batches of 16 and 512 (GEMM) in multiply-adds per second.
+// bandwidth; batches of 4 to 512 (GEMM) in multiply-adds per second.
 //   build/bench/bench_matmul --benchmark_filter=Q8_0
 #include <benchmark/benchmark.h>
 
@@ -82,8 +82,8 @@ void BM_matmul(benchmark::State& state, DType type) {
 
 void shapes(benchmark::internal::Benchmark* b) {
   for (int threads : {1, 2}) {
-    for (int n : {1, 16, 512}) b->Args({n, threads, 0});
-    b->Args({1, threads, 1});
+    for (int n : {1, 4, 16, 64, 512}) b->Args({n, threads, 0});
+    for (int n : {1, 16, 512}) b->Args({n, threads, 1});
   }
   b->ArgNames({"tokens", "threads", "hot"})->UseRealTime();
 }

@@ -34,21 +34,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<uint8_t> encoded(static_cast<size_t>(dtype_row_bytes(type, n)));
   ops::quantize_row(type, decoded.data(), encoded.data(), n);
 
-  // The blocks as a 1 x n weight matrix against two tokens: the decoded values and the raw
-  // input bytes read as floats.
+  // The blocks as a 1 x n weight matrix against four tokens (enough to reach the tiled kernels):
+  // the decoded values, the raw input bytes read as floats, and both again.
   TensorView w;
   w.name = "fuzz";
   w.dtype = type;
   w.shape = {1, n};
   w.data = blocks.data();
   w.nbytes = blocks.size();
-  std::vector<float> x(static_cast<size_t>(2 * n));
+  std::vector<float> x(static_cast<size_t>(4 * n));
   std::memcpy(x.data(), decoded.data(), static_cast<size_t>(n) * sizeof(float));
   std::memcpy(x.data() + n, data, std::min(size, static_cast<size_t>(n) * sizeof(float)));
+  std::copy(x.begin(), x.begin() + 2 * n, x.begin() + 2 * n);
   static ThreadPool pool(1);
-  float y[2];
-  for (cpu::Isa isa : {cpu::Isa::Generic, cpu::Isa::Avx2, cpu::Isa::Avx512}) {
-    if (cpu::isa_supported(isa)) cpu::matmul(cpu::kernels_for(isa), w, x.data(), 2, y, pool);
+  float y[4];
+  for (cpu::Isa isa : {cpu::Isa::Generic, cpu::Isa::Avx2, cpu::Isa::Avx512, cpu::Isa::Amx}) {
+    if (cpu::isa_supported(isa)) cpu::matmul(cpu::kernels_for(isa), w, x.data(), 4, y, pool);
   }
   return 0;
 }

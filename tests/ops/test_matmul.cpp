@@ -151,7 +151,7 @@ std::string param_name(const ::testing::TestParamInfo<std::tuple<Isa, DType>>& i
 }
 
 INSTANTIATE_TEST_SUITE_P(AllIsasAllTypes, MatmulKernels,
-                         ::testing::Combine(::testing::Values(Isa::Generic, Isa::Avx2, Isa::Avx512),
+                         ::testing::Combine(::testing::Values(Isa::Generic, Isa::Avx2, Isa::Avx512, Isa::Amx),
                                             ::testing::Values(DType::F32, DType::F16, DType::BF16,
                                                               DType::Q8_0, DType::Q4_0, DType::Q4_K,
                                                               DType::Q6_K)),
@@ -216,10 +216,79 @@ TEST_P(InterleavedMatmul, MatchesReferenceAndPlainRows) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllIsas, InterleavedMatmul,
-                         ::testing::Combine(::testing::Values(Isa::Generic, Isa::Avx2, Isa::Avx512),
+                         ::testing::Combine(::testing::Values(Isa::Generic, Isa::Avx2, Isa::Avx512, Isa::Amx),
                                             ::testing::Values(DType::Q8_0, DType::Q4_0, DType::Q4_K,
                                                               DType::F16, DType::BF16)),
                          param_name);
+
+// The tile paths (AMX: int8 tiles for batches, bf16 tiles for prompts and float weights) on
+// interleaved weights, at token counts on both sides of each path's threshold and of the
+// 16- and 32-token tiles: within the reference tolerance, and the int8 path bit for bit the
+// single-token kernel's output for every token (a sequence's output must not depend on the
+// batch it is stepped in).
+class TiledMatmul : public ::testing::TestWithParam<DType> {};
+
+TEST_P(TiledMatmul, MatchesReferenceAndSingleTokens) {
+  const DType type = GetParam();
+  if (!cpu::isa_supported(Isa::Amx)) GTEST_SKIP() << "this CPU lacks amx";
+  const cpu::KernelTable& table = cpu::kernels_for(Isa::Amx);
+  const cpu::MatmulKernel& kernel = cpu::matmul_kernel(table, type);
+  SCOPED_TRACE(seed_note());
+  auto rng = make_rng(std::string("tiled") + dtype_name(type));
+  ThreadPool pool(3);
+  const bool quantized = type == DType::Q8_0 || type == DType::Q4_0 || type == DType::Q4_K;
+  const int64_t cols = type == DType::Q4_K ? 768 : type == DType::F16 || type == DType::BF16 ? 531 : 544;
+  for (int64_t rows : {16, 48}) {
+    const Weights w = make_weights(type, rows, cols, rng);
+    std::vector<uint8_t> packed(w.bytes.size());
+    cpu::pack_rows16(type, w.bytes.data(), rows, cols, packed.data());
+    TensorView pv = w.view;
+    pv.data = packed.data();
+    pv.layout = RowLayout::Interleaved16;
+    for (int64_t n_tokens : {6, 8, 12, 16, 17, 32, 33, 63, 64, 65, 130}) {
+      const cpu::GemmKernel* gemm = cpu::gemm_for(kernel, n_tokens);
+      const bool exact = gemm != nullptr && std::string(gemm->method).find("int8") != std::string::npos;
+      SCOPED_TRACE(::testing::Message() << dtype_name(type) << ": rows " << rows << " tokens "
+                                        << n_tokens << " via " << (gemm ? gemm->method : "rows"));
+      const auto x = uniform(rng, static_cast<size_t>(n_tokens * cols));
+      std::vector<float> y(static_cast<size_t>(n_tokens * rows), NAN), ref(y.size()),
+          single(static_cast<size_t>(rows));
+      cpu::matmul(table, pv, x.data(), n_tokens, y.data(), pool);
+      ops::ref::matmul(w.view, x.data(), n_tokens, ref.data());
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        if (exact) cpu::matmul(table, pv, x.data() + t * cols, 1, single.data(), pool);
+        for (int64_t o = 0; o < rows; ++o) {
+          double scale2 = 0;
+          for (int64_t i = 0; i < cols; ++i) {
+            const double p = static_cast<double>(w.decoded[o * cols + i]) * x[t * cols + i];
+            scale2 += p * p;
+          }
+          const double scale = std::sqrt(scale2) + 1e-30;
+          const size_t k = static_cast<size_t>(t * rows + o);
+          ASSERT_LE(std::fabs(y[k] - ref[k]) / scale, tolerance(type))
+              << "token " << t << " row " << o << ": got " << y[k] << ", reference " << ref[k];
+          if (exact)
+            ASSERT_EQ(y[k], single[o]) << "token " << t << " row " << o << " differs from one token";
+        }
+      }
+    }
+  }
+  // Both tile paths of each quantized type and the float types' path must have been taken.
+  if (quantized) {
+    ASSERT_NE(cpu::gemm_for(kernel, 16), nullptr);
+    EXPECT_NE(std::string(cpu::gemm_for(kernel, 16)->method).find("int8"), std::string::npos);
+    EXPECT_NE(std::string(cpu::gemm_for(kernel, 130)->method).find("bf16"), std::string::npos);
+  } else {
+    ASSERT_NE(cpu::gemm_for(kernel, 16), nullptr);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Amx, TiledMatmul,
+                         ::testing::Values(DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::F16,
+                                           DType::BF16),
+                         [](const ::testing::TestParamInfo<DType>& info) {
+                           return std::string(dtype_name(info.param));
+                         });
 
 TEST(InterleavedMatmul, WhichMatricesArePackable) {
   EXPECT_TRUE(cpu::packable(DType::Q8_0, 32, 64));
@@ -289,7 +358,7 @@ TEST(Matmul, UnalignedFloatWeights) {
     const auto x = uniform(rng, 2 * 37);
     std::vector<float> ref(10), y(10);
     ops::ref::matmul(w.view, x.data(), 2, ref.data());
-    for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+    for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512, Isa::Amx}) {
       if (!cpu::isa_supported(isa)) continue;
       cpu::matmul(cpu::kernels_for(isa), view, x.data(), 2, y.data(), pool);
       for (size_t k = 0; k < y.size(); ++k)
@@ -346,7 +415,7 @@ TEST(Matmul, NonFiniteActivationsGiveNanNotGarbage) {
   const Weights w = make_weights(DType::Q8_0, 2, 64, rng);
   std::vector<float> x(64, 0.5f), y(2);
   x[40] = NAN;
-  for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+  for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512, Isa::Amx}) {
     if (!cpu::isa_supported(isa)) continue;
     cpu::matmul(cpu::kernels_for(isa), w.view, x.data(), 1, y.data(), pool);
     EXPECT_TRUE(std::isnan(y[0]) && std::isnan(y[1])) << cpu::isa_name(isa);
@@ -357,8 +426,13 @@ TEST(Dispatch, HearthIsaCapsTheLevel) {
   EXPECT_EQ(cpu::choose_isa("generic"), Isa::Generic);
   const Isa best = cpu::choose_isa(nullptr);
   EXPECT_TRUE(cpu::isa_supported(best));
-  EXPECT_EQ(cpu::choose_isa("avx512"), best == Isa::Avx512 ? Isa::Avx512 : best);
-  EXPECT_EQ(cpu::choose_isa("avx2"), best == Isa::Generic ? Isa::Generic : Isa::Avx2);
+  // A request caps the level: it never raises it above what the CPU has.
+  const auto capped = [best](Isa want) {
+    return static_cast<int>(want) < static_cast<int>(best) ? want : best;
+  };
+  EXPECT_EQ(cpu::choose_isa("amx"), capped(Isa::Amx));
+  EXPECT_EQ(cpu::choose_isa("avx512"), capped(Isa::Avx512));
+  EXPECT_EQ(cpu::choose_isa("avx2"), capped(Isa::Avx2));
   EXPECT_EQ(cpu::choose_isa(""), best);
   EXPECT_THROW(cpu::choose_isa("sse9"), Error);
   EXPECT_NE(ops::kernel_report().find("Q4_K"), std::string::npos);

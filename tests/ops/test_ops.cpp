@@ -164,7 +164,7 @@ TEST_P(RowOps, Softmax) {
   for (float v : masked) EXPECT_FLOAT_EQ(v, 0.2f);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllIsas, RowOps, ::testing::Values(Isa::Generic, Isa::Avx2, Isa::Avx512),
+INSTANTIATE_TEST_SUITE_P(AllIsas, RowOps, ::testing::Values(Isa::Generic, Isa::Avx2, Isa::Avx512, Isa::Amx),
                          [](const auto& info) { return std::string(cpu::isa_name(info.param)); });
 
 // ---------------------------------------------------------------- rope

@@ -7,6 +7,11 @@
 #include <cstdlib>
 #include <string_view>
 
+#if defined(__linux__) && (defined(__x86_64__) || defined(__i386__))
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include "core/error.h"
 
 namespace hearth::cpu {
@@ -19,6 +24,8 @@ const char* isa_name(Isa isa) {
       return "avx2";
     case Isa::Avx512:
       return "avx512";
+    case Isa::Amx:
+      return "amx";
   }
   return "unknown";
 }
@@ -31,6 +38,8 @@ namespace {
 struct CpuFeatures {
   bool avx2 = false, fma = false, f16c = false;
   bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false, avx512vnni = false;
+  bool avx512bf16 = false, amx_tile = false, amx_int8 = false, amx_bf16 = false;
+  bool os_amx = false;  // XCR0 enables the tile state (XTILECFG, XTILEDATA)
 };
 
 CpuFeatures detect_cpu() {
@@ -56,7 +65,25 @@ CpuFeatures detect_cpu() {
     f.avx512vl = ebx & (1u << 31);
     f.avx512vnni = ecx & (1u << 11);
   }
+  f.amx_bf16 = edx & (1u << 22);
+  f.amx_tile = edx & (1u << 24);
+  f.amx_int8 = edx & (1u << 25);
+  f.os_amx = (xcr0_lo & 0x60000u) == 0x60000u;
+  if (os_avx512 && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) f.avx512bf16 = eax & (1u << 5);
   return f;
+}
+
+// Linux hands out the 8 KiB tile state per process on request (arch_prctl
+// ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA); without the grant the first tile instruction
+// kills the process with SIGILL. Asked once; a refusal leaves the AMX level unsupported.
+bool request_tile_state() {
+#if defined(__linux__)
+  constexpr long kArchReqXcompPerm = 0x1023;
+  constexpr long kXfeatureXtiledata = 18;
+  return ::syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
 }
 #endif
 
@@ -73,6 +100,13 @@ bool isa_supported(Isa isa) {
     case Isa::Avx512:
       return cpu.avx2 && cpu.fma && cpu.f16c && cpu.avx512f && cpu.avx512bw && cpu.avx512vl &&
              cpu.avx512dq && cpu.avx512vnni;
+    case Isa::Amx: {
+      if (!isa_supported(Isa::Avx512) || !cpu.avx512bf16 || !cpu.amx_tile || !cpu.amx_int8 ||
+          !cpu.amx_bf16 || !cpu.os_amx)
+        return false;
+      static const bool granted = request_tile_state();
+      return granted;
+    }
   }
   return false;
 #else
@@ -84,6 +118,8 @@ const KernelTable& kernels_for(Isa isa) {
   if (!isa_supported(isa))
     fail("this CPU cannot run the {} kernels; use a lower HEARTH_ISA level", isa_name(isa));
   switch (isa) {
+    case Isa::Amx:
+      return kAmxKernels;
     case Isa::Avx512:
       return kAvx512Kernels;
     case Isa::Avx2:
@@ -96,14 +132,15 @@ const KernelTable& kernels_for(Isa isa) {
 
 Isa choose_isa(const char* requested) {
   Isa best = Isa::Generic;
-  for (Isa isa : {Isa::Avx2, Isa::Avx512})
+  for (Isa isa : {Isa::Avx2, Isa::Avx512, Isa::Amx})
     if (isa_supported(isa)) best = isa;
   if (requested == nullptr || *requested == '\0') return best;
   const std::string_view want(requested);
-  for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+  for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512, Isa::Amx}) {
     if (want == isa_name(isa)) return static_cast<int>(isa) < static_cast<int>(best) ? isa : best;
   }
-  fail("HEARTH_ISA='{}' is not a kernel level; use generic, avx2 or avx512 (or unset it)", want);
+  fail("HEARTH_ISA='{}' is not a kernel level; use generic, avx2, avx512 or amx (or unset it)",
+       want);
 }
 
 const KernelTable& active_kernels() {
@@ -142,6 +179,8 @@ std::string kernel_report(const KernelTable& table) {
   bool first = true;
   for (const auto& [name, kernel] : kinds) {
     s += fmt::format("{}{}: {}", first ? "" : ", ", name, kernel->method);
+    for (const GemmKernel* g : {&kernel->batch, &kernel->prompt})
+      if (g->fn != nullptr) s += fmt::format(" / {}+ tokens: {}", g->min_tokens, g->method);
     first = false;
   }
   return s + "); rmsnorm/silu/softmax/add: " + table.name;

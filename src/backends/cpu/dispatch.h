@@ -1,5 +1,5 @@
 // Run-time choice of CPU kernels. The best table this CPU supports is picked from CPUID on
-// first use; the environment variable HEARTH_ISA=generic|avx2|avx512 caps it at a lower
+// first use; the environment variable HEARTH_ISA=generic|avx2|avx512|amx caps it at a lower
 // level (to test or compare the fallbacks; asking for more than the CPU has gives what it has).
 #pragma once
 #include <cstdint>
@@ -31,6 +31,10 @@ const MatmulKernel& matmul_kernel(const KernelTable& table, DType weight_type);
 // active_kernels()). Validates W (dtype, block multiple, size, alignment) with clear errors.
 void matmul(const KernelTable& table, const TensorView& W, const float* x, int64_t n_tokens,
             float* y, ThreadPool& pool);
+
+// The matrix-unit product a batch of n_tokens against interleaved weights runs on, or null
+// (the kernel's interleaved tiles serve it).
+const GemmKernel* gemm_for(const MatmulKernel& kernel, int64_t n_tokens);
 
 // Bytes matmul prepares the activations of n_tokens rows of `cols` into, for weights of this
 // type: an int8 copy for quantized weights, nothing for float weights. The buffer is kept per

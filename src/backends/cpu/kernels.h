@@ -1,6 +1,6 @@
 // The CPU kernel interface: one KernelTable per instruction-set level, filled by the files in
-// this folder (generic/portable), x86_avx2/ and x86_avx512/, and picked at run time by
-// dispatch.cpp. Only plain data and declarations live here: the per-ISA files are compiled
+// this folder (generic/portable), x86_avx2/, x86_avx512/ and x86_amx/, and picked at run time
+// by dispatch.cpp. Only plain data and declarations live here: the per-ISA files are compiled
 // with different -m flags, and an inline function shared between them could be emitted with
 // AVX-512 instructions and then linked into a generic caller.
 #pragma once
@@ -9,7 +9,9 @@
 
 namespace hearth::cpu {
 
-enum class Isa { Generic, Avx2, Avx512 };
+// Amx: the AVX-512 kernels plus AMX tile products (AMX-TILE, AMX-INT8, AMX-BF16 and
+// AVX512-BF16) for batches of tokens against the interleaved weights.
+enum class Isa { Generic, Avx2, Avx512, Amx };
 
 // Tokens that one pass over a weight row serves (activations of this many tokens are kept in
 // registers/L1 while the row streams by).
@@ -79,6 +81,38 @@ struct PackedTile {
 };
 using PackedTileFn = void (*)(const PackedTile& tile);
 
+// ---------------------------------------------------------------- matrix-unit products
+// Weights in the interleaved layout against a batch of tokens on matrix tiles (AMX). A tile
+// product lays the batch's activations out itself, in the tiles' own order (prepare), and
+// then runs over groups [0, n_groups) starting at w, all n_tokens tokens, writing
+// y[t * y_stride + 16 g + i] for every token t < n_tokens.
+struct PackedGemm {
+  const uint8_t* w;
+  int64_t n_groups;
+  int64_t cols;
+  const uint8_t* act;  // as prepared for this n_tokens and cols
+  int64_t n_tokens;
+  float* y;
+  int64_t y_stride;
+};
+using PackedGemmFn = void (*)(const PackedGemm& gemm);
+// Bytes the prepared activations of n_tokens x cols take.
+using GemmActBytesFn = int64_t (*)(int64_t n_tokens, int64_t cols);
+// Prepares tokens [t0, t1) of the n_tokens rows of x (cols floats each) into dst; t0 is a
+// multiple of 16, and the call that reaches t1 == n_tokens also fills the padding after it.
+// Calls on disjoint ranges may run in parallel.
+using GemmPrepareFn = void (*)(const float* x, int64_t n_tokens, int64_t cols, int64_t t0,
+                               int64_t t1, uint8_t* dst);
+
+// One matrix-unit product of a kernel, for batches of at least min_tokens tokens.
+struct GemmKernel {
+  PackedGemmFn fn = nullptr;
+  GemmPrepareFn prepare = nullptr;
+  GemmActBytesFn act_bytes = nullptr;
+  int min_tokens = 0;
+  const char* method = "";  // for kernel_report()
+};
+
 struct MatmulKernel {
   GemvTileFn tile = nullptr;
   ActFormat act = ActFormat::F32;
@@ -86,11 +120,16 @@ struct MatmulKernel {
   // For the 16-row interleaved layout (packed.h); null: none on this level, so matmul does
   // not pack for it and unpacks rows of a packed matrix for `tile`.
   PackedTileFn packed = nullptr;
+  // Matrix-unit products for batches against interleaved weights: a batch takes `prompt` if
+  // it has at least prompt.min_tokens tokens, else `batch` if at least batch.min_tokens, else
+  // `packed` serves it.
+  GemmKernel batch = {};
+  GemmKernel prompt = {};
 };
 
 struct KernelTable {
   Isa isa;
-  const char* name;  // "generic", "avx2", "avx512"
+  const char* name;  // "generic", "avx2", "avx512", "amx"
   // Weight types (index with matmul_kernel()).
   MatmulKernel f32, f16, bf16, q8_0, q4_0, q4_k, q6_k;
   QuantizeActFn quantize_q8_32;
@@ -121,5 +160,6 @@ struct KernelTable {
 extern const KernelTable kGenericKernels;
 extern const KernelTable kAvx2Kernels;
 extern const KernelTable kAvx512Kernels;
+extern const KernelTable kAmxKernels;
 
 }  // namespace hearth::cpu

@@ -144,6 +144,29 @@ void fill_block_sums(uint8_t* act_row, int64_t cols) {
   }
 }
 
+// A batch on the matrix units, against interleaved weights: groups split over the threads,
+// each thread runs all tokens over its groups.
+void matmul_tiles(const GemmKernel& gemm, const TensorView& W, const MatmulPlan& plan,
+                  ThreadPool& pool) {
+  const int64_t groups = W.rows() / kPackRows;
+  const int64_t group_bytes = kPackRows * W.row_bytes();
+  auto run_groups = [&](int64_t g0, int64_t g1) {
+    PackedGemm p;
+    p.w = static_cast<const uint8_t*>(W.data) + g0 * group_bytes;
+    p.n_groups = g1 - g0;
+    p.cols = W.cols();
+    p.act = plan.act;
+    p.n_tokens = plan.n_tokens;
+    p.y = plan.y + g0 * kPackRows;
+    p.y_stride = plan.rows;
+    gemm.fn(p);
+  };
+  if (plan.rows * W.cols() * plan.n_tokens < kMinParallelWork || pool.size() == 1)
+    run_groups(0, groups);
+  else
+    for_each_chunk(pool, groups, 2, run_groups);
+}
+
 // A matrix in the 16-row interleaved layout: the table's interleaved kernel over pairs of row
 // groups and tiles of tokens (the pair's weights stay in L2 while the token tiles pass), or,
 // for a table without one, rows unpacked group by group into the file layout for its tiles.
@@ -188,6 +211,12 @@ void matmul_interleaved(const MatmulKernel& kernel, const TensorView& W, const M
 
 }  // namespace
 
+const GemmKernel* gemm_for(const MatmulKernel& kernel, int64_t n_tokens) {
+  for (const GemmKernel* g : {&kernel.prompt, &kernel.batch})
+    if (g->fn != nullptr && n_tokens >= g->min_tokens) return g;
+  return nullptr;
+}
+
 ActLayout act_layout(ActFormat format, int64_t cols) {
   ActLayout l;
   switch (format) {
@@ -211,9 +240,15 @@ ActLayout act_layout(ActFormat format, int64_t cols) {
 uint64_t matmul_scratch_bytes(const KernelTable& table, DType weight_type, int64_t cols,
                               int64_t n_tokens) {
   const MatmulKernel& kernel = matmul_kernel(table, weight_type);
-  if (kernel.act == ActFormat::F32 || cols <= 0 || n_tokens <= 0) return 0;
-  return static_cast<uint64_t>(act_layout(kernel.act, cols).row_bytes) *
-         static_cast<uint64_t>(n_tokens);
+  if (cols <= 0 || n_tokens <= 0) return 0;
+  // The larger of the two paths a matrix of this type may take (plain rows or packed).
+  uint64_t bytes = 0;
+  if (kernel.act != ActFormat::F32)
+    bytes = static_cast<uint64_t>(act_layout(kernel.act, cols).row_bytes) *
+            static_cast<uint64_t>(n_tokens);
+  if (const GemmKernel* g = gemm_for(kernel, n_tokens))
+    bytes = std::max<uint64_t>(bytes, static_cast<uint64_t>(g->act_bytes(n_tokens, cols)));
+  return bytes;
 }
 
 void matmul(const KernelTable& table, const TensorView& W, const float* x, int64_t n_tokens,
@@ -237,11 +272,24 @@ void matmul(const KernelTable& table, const TensorView& W, const float* x, int64
   plan.x = x;
   plan.n_tokens = n_tokens;
   plan.y = y;
+  thread_local Scratch scratch;
+  const GemmKernel* tiles =
+      W.layout == RowLayout::Interleaved16 ? gemm_for(kernel, n_tokens) : nullptr;
+  if (tiles) {
+    // The tile product lays the activations out in its own tile order.
+    plan.act_buf = scratch.get(static_cast<size_t>(tiles->act_bytes(n_tokens, cols)));
+    plan.act = plan.act_buf;
+    auto prepare = [&](int64_t t0, int64_t t1) { tiles->prepare(x, n_tokens, cols, t0, t1, plan.act_buf); };
+    if (n_tokens * cols >= kMinParallelWork)
+      for_each_chunk(pool, n_tokens, 16, prepare);
+    else
+      prepare(0, n_tokens);
+    return matmul_tiles(*tiles, W, plan, pool);
+  }
   // Activations: as given for float weights, else quantized once for all rows.
   plan.act = reinterpret_cast<const uint8_t*>(x);
   plan.act_stride = cols * static_cast<int64_t>(sizeof(float));
   if (kernel.act != ActFormat::F32) {
-    thread_local Scratch scratch;
     plan.act_stride = act_layout(kernel.act, cols).row_bytes;
     plan.act_buf = scratch.get(matmul_scratch_bytes(table, W.dtype, cols, n_tokens));
     plan.act = plan.act_buf;

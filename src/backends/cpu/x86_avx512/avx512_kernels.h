@@ -1,5 +1,6 @@
 // AVX-512 kernels (x86_avx512/*.cpp, compiled with F/BW/VL/DQ/VNNI flags). Call only through
-// kAvx512Kernels, after dispatch has checked the CPU for AVX-512 F, BW, VL, DQ and VNNI.
+// kAvx512Kernels or kAmxKernels, after dispatch has checked the CPU for AVX-512 F, BW, VL, DQ
+// and VNNI.
 #pragma once
 #include <cstdint>
 
@@ -34,5 +35,35 @@ void attn_scores(const float* q, int64_t group, int64_t dim, const float* k, int
                  int64_t n, float scale, float* scores, int64_t s_stride);
 void attn_values(const float* w, int64_t w_stride, int64_t group, int64_t dim, const float* v,
                  int64_t stride, int64_t n, float* out);
+
+// The AVX-512 table (kAvx512Kernels), also the base of the AMX level's table.
+constexpr KernelTable table() {
+  return {
+    Isa::Avx512,
+    "avx512",
+    {avx512::gemv_f32, ActFormat::F32, "fma"},
+    {avx512::gemv_f16, ActFormat::F32, "f16c + fma, 16-row interleaved", avx512::packed_f16},
+    {avx512::gemv_bf16, ActFormat::F32, "shift-convert + fma, 16-row interleaved",
+     avx512::packed_bf16},
+    {avx512::gemv_q8_0, ActFormat::Q8_32, "int8 dot (vpdpbusd), 16-row interleaved",
+     avx512::packed_q8_0},
+    {avx512::gemv_q4_0, ActFormat::Q8_32, "int8 dot (vpdpbusd), 16-row interleaved",
+     avx512::packed_q4_0},
+    {avx512::gemv_q4_k, ActFormat::Q8_256, "int8 dot (vpdpbusd), 16-row interleaved",
+     avx512::packed_q4_k},
+    {avx512::gemv_q6_k, ActFormat::Q8_256, "int8 dot (maddubs + vpdpwssd)"},
+    avx512::quantize_act_q8_32,
+    avx512::quantize_act_q8_256,
+    avx512::rmsnorm_row,
+    avx512::silu_mul,
+    avx512::add,
+    avx512::softmax,
+    avx512::read_stream,
+    avx512::dot,
+    avx512::axpy,
+    avx512::attn_scores,
+    avx512::attn_values,
+  };
+}
 
 }  // namespace hearth::cpu::avx512

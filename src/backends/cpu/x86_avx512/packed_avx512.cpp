@@ -21,6 +21,7 @@
 
 #include "backends/cpu/packed.h"
 #include "backends/cpu/x86_avx512/avx512_kernels.h"
+#include "backends/cpu/x86_avx512/q4k_scales.h"
 
 namespace hearth::cpu::avx512 {
 namespace {
@@ -169,17 +170,6 @@ struct Q4kActs {
   const int16_t* sums;  // per 16
 };
 
-// Sub-block j's scale (want_min false) or min (true) of 16 rows, as u8 lanes.
-__m128i q4k_scale_bytes(const uint8_t* scales, int j, bool want_min) {
-  auto S = [&](int q) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + 16 * q)); };
-  const __m128i low6 = _mm_set1_epi8(63), low4 = _mm_set1_epi8(0x0F), top2 = _mm_set1_epi8(3);
-  if (j < 4) return _mm_and_si128(S(want_min ? j + 4 : j), low6);
-  const __m128i lo = want_min ? _mm_and_si128(_mm_srli_epi16(S(j + 4), 4), low4)
-                              : _mm_and_si128(S(j + 4), low4);
-  const __m128i hi = _mm_and_si128(_mm_srli_epi16(S(want_min ? j : j - 4), 6), top2);
-  return _mm_or_si128(lo, _mm_slli_epi16(hi, 4));
-}
-
 template <int NG, int NT>
 void q4k_group_tile(const uint8_t* w, int64_t nsb, const Q4kActs* acts, float* y, int64_t y_stride) {
   __m512 acc[NG][NT];
@@ -199,10 +189,8 @@ void q4k_group_tile(const uint8_t* w, int64_t nsb, const Q4kActs* acts, float* y
       __m512 scale[NG], min[NG];
       for (int g = 0; g < NG; ++g) {
         const uint8_t* sc = base[g] + 64;
-        scale[g] = _mm512_mul_ps(
-            dv[g], _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(q4k_scale_bytes(sc, j, false))));
-        min[g] = _mm512_mul_ps(
-            mv[g], _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(q4k_scale_bytes(sc, j, true))));
+        scale[g] = x86::q4k_scale(dv[g], sc, j, false);
+        min[g] = x86::q4k_scale(mv[g], sc, j, true);
       }
       __m512i dot[NG][NT];
       for (int g = 0; g < NG; ++g)

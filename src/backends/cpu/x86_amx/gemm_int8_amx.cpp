@@ -1,0 +1,337 @@
+// AMX-INT8 products of Q8_0, Q4_0 and Q4_K weights (16-row interleaved, packed.h) with a small
+// batch of int8 activations (batched decode: a few to a few dozen sequences stepping together).
+//
+// The interleaved layout was chosen for vpdpbusd, and it is nearly AMX's: one k-step of a
+// group-block (4 consecutive weights of 16 rows, 64 bytes) is one row of an int8 B tile, so a
+// block's 8 k-steps are its B tile once the values are made signed (Q8_0: the stored +128
+// flipped back; Q4_0: nibbles split, 8 subtracted; Q4_K: nibbles split, levels kept unsigned).
+// One tdpbssd / tdpbsud then gives the int32 block dot products of 16 tokens x 16 rows.
+//
+// Each block has its own scales (per row and per token), so every block's int32 tile is
+// stored and folded into 16 float accumulators with the same operations, in the same order,
+// as the AVX-512 kernel (packed_avx512.cpp): the same integer dots, then
+// acc = fma(float(dot), w_scale * x_scale, acc) block by block. A token's outputs are therefore
+// bit for bit those of the single-token path, whatever batch it is in. The store and fold of
+// every block cost more than its tile product, which is why long prompts take the bf16 kernel
+// (gemm_bf16_amx.cpp) instead, where the products accumulate inside the tiles.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "backends/cpu/x86_amx/amx_kernels.h"
+#include "backends/cpu/x86_amx/amx_tiles.h"
+#include "backends/cpu/x86_amx/packed_blocks.h"
+#include "backends/cpu/x86_avx512/avx512_kernels.h"
+#include "backends/cpu/x86_avx512/q4k_scales.h"
+
+namespace hearth::cpu::amx {
+namespace {
+
+// Tiles 0, 1: int32 dots (16 tokens x 16 rows); 2, 3: A (16 tokens x 32 int8);
+// 4, 5: B (8 k-steps x 16 rows x 4).
+constexpr TileConfig kInt8Config =
+    TileConfig{}.tile(0, 16, 64).tile(1, 16, 64).tile(2, 16, 32).tile(3, 16, 32).tile(4, 8, 64).tile(5, 8, 64);
+
+constexpr int64_t kBTileBytes = 512;  // 8 k-steps x 64 bytes
+constexpr int64_t kPrefetchAhead = 2048;
+
+void prefetch_range(const uint8_t* p, int64_t n) {
+  for (int64_t l = 0; l < n; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + l, _MM_HINT_T0);
+}
+
+// Splits 4 chunks of 4-bit levels (chunk c: low nibbles = k-step 2c, high = 2c + 1) into a
+// B tile, minus `offset`.
+void split_nibbles(const uint8_t* chunks, uint8_t* tile, int offset) {
+  const __m512i low4 = _mm512_set1_epi8(0x0F), off = _mm512_set1_epi8(static_cast<char>(offset));
+  for (int c = 0; c < 4; ++c) {
+    const __m512i raw = _mm512_loadu_si512(chunks + 64 * c);
+    _mm512_store_si512(tile + 128 * c, _mm512_sub_epi8(_mm512_and_si512(raw, low4), off));
+    _mm512_store_si512(tile + 128 * c + 64,
+                       _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(raw, 4), low4), off));
+  }
+}
+
+// The prepared activations (gemm_*_int8 prepare): the int8 levels as A tiles,
+// [unit][token][32 bytes] (one tile = 16 tokens of one 32-column unit, contiguous), then the
+// per-token values the folds broadcast, [unit][token] floats: Q8_0 / Q4_0 the block scale;
+// Q4_K the super-block scale dx and dx * (sum of the sub-block's levels). The levels and scales
+// are those of the single-token kernels' quantization (the AVX-512 quantize_act_q8_*), so the
+// integer dots and their folding agree bit for bit. Padding tokens are zeros.
+struct Int8Acts {
+  int64_t m_pad, units;
+  int n_tables;
+  static int64_t pad(int64_t n_tokens) { return (n_tokens + 15) / 16 * 16; }
+  Int8Acts(int64_t n_tokens, int64_t n_units, int tables)
+      : m_pad(pad(n_tokens)), units(n_units), n_tables(tables) {}
+  int64_t bytes() const { return units * m_pad * (32 + 4 * n_tables); }
+  static int8_t* levels(uint8_t* base, const Int8Acts& l, int64_t u, int64_t t) {
+    return reinterpret_cast<int8_t*>(base + (u * l.m_pad + t) * 32);
+  }
+  float* table(uint8_t* base, int which, int64_t u, int64_t t) const {
+    return reinterpret_cast<float*>(base + units * m_pad * 32) + (which * units + u) * m_pad + t;
+  }
+  const float* table(const uint8_t* base, int which, int64_t u, int64_t t) const {
+    return table(const_cast<uint8_t*>(base), which, u, t);
+  }
+  const uint8_t* a_tile(const uint8_t* base, int64_t u, int64_t tile) const {
+    return base + (u * m_pad + 16 * tile) * 32;
+  }
+};
+
+// Runs the tile products of one row group against one 16-token tile over n_units units of 32
+// columns (a_tile(u), b_tile(u): unit u's A and B tiles), folding each into 16 accumulators, and writes the first n_valid tokens' 16
+// outputs. fold(u, dots, acc): adds unit u's int32 dots (16 tokens x 16 rows) into acc.
+template <bool kSignedB, typename ATile, typename BTile, typename Fold>
+[[gnu::always_inline]] inline void group_tokens(const ATile& a_tile, int64_t n_units, const BTile& b_tile, const Fold& fold,
+                  int64_t n_valid, float* y, int64_t y_stride) {
+  __m512 acc[16];
+  for (int m = 0; m < 16; ++m) acc[m] = _mm512_setzero_ps();
+  alignas(64) int32_t dots[2][16 * 16];
+  auto start = [&](int64_t u, auto tile) __attribute__((always_inline)) {
+    constexpr int C = decltype(tile)::value;
+    tile_zero<C>();
+    tile_load<C + 2>(a_tile(u), 32);
+    tile_load_dense<C + 4, kBTileBytes>(b_tile(u), 64);
+    if constexpr (kSignedB)
+      tile_dp_s8s8<C, C + 2, C + 4>();
+    else
+      tile_dp_s8u8<C, C + 2, C + 4>();
+  };
+  // Two products in flight (tile sets 0 and 1 alternate): while unit u's dots are stored and
+  // folded, unit u + 1's product runs, and u + 2's is issued as soon as set 0 is free.
+  start(0, std::integral_constant<int, 0>{});
+  if (n_units > 1) start(1, std::integral_constant<int, 1>{});
+  for (int64_t u = 0; u < n_units; u += 2) {
+    tile_store_dense<0>(dots[0]);
+    if (u + 2 < n_units) start(u + 2, std::integral_constant<int, 0>{});
+    fold(u, dots[0], acc);
+    if (u + 1 >= n_units) break;
+    tile_store_dense<1>(dots[1]);
+    if (u + 3 < n_units) start(u + 3, std::integral_constant<int, 1>{});
+    fold(u + 1, dots[1], acc);
+  }
+  for (int64_t m = 0; m < n_valid; ++m) _mm512_storeu_ps(y + m * y_stride, acc[m]);
+}
+
+// acc[m] = fma(float(dots[m]), scale * x[m], acc[m]) for the 16 tokens, unrolled so the
+// accumulators stay in registers.
+[[gnu::always_inline]] inline void fold_scaled(const int32_t* dots, __m512 scale, const float* x,
+                                               __m512* acc) {
+  [&]<size_t... M>(std::index_sequence<M...>) __attribute__((always_inline)) {
+    ((acc[M] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(dots + 16 * M)),
+                               _mm512_mul_ps(scale, _mm512_set1_ps(x[M])), acc[M])),
+     ...);
+  }(std::make_index_sequence<16>{});
+}
+
+// Token tiles of 16 over the groups; prepare(g) readies group g's B tiles.
+template <typename Prepare, typename RunTile>
+void for_groups(const PackedGemm& p, const Prepare& prepare, const RunTile& run_tile) {
+  for (int64_t g = 0; g < p.n_groups; ++g) {
+    prepare(g);
+    compiler_fence();  // the B tiles were written with vector stores; tile loads read them
+    for (int64_t t = 0; t * 16 < p.n_tokens; ++t) run_tile(g, t, std::min<int64_t>(16, p.n_tokens - 16 * t));
+  }
+}
+
+// ---------------------------------------------------------------- Q8_0 and Q4_0
+template <bool kQ4>
+void gemm_q32(const PackedGemm& p) {
+  use_config(kInt8Config);
+  constexpr int64_t kUnit = kQ4 ? kQ4_0GroupBlockBytes : kQ8_0GroupBlockBytes;
+  const int64_t nb = p.cols / 32;
+  const Int8Acts acts(p.n_tokens, nb, 1);
+  const int64_t group_bytes = nb * kUnit;
+  thread_local TileBuffer<uint8_t> tiles;
+  if (tiles.size() < static_cast<size_t>(nb * kBTileBytes)) tiles.resize(static_cast<size_t>(nb * kBTileBytes));
+
+  auto convert = [](const uint8_t* unit, uint8_t* tile) __attribute__((always_inline)) {
+    if constexpr (kQ4) {
+      split_nibbles(unit + 32, tile, 8);
+    } else {
+      const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+      for (int k = 0; k < 8; ++k)
+        _mm512_store_si512(tile + 64 * k, _mm512_xor_si512(_mm512_loadu_si512(unit + 32 + 64 * k), flip));
+    }
+  };
+  auto run_tile = [&](int64_t g, int64_t t, int64_t n, auto&& b_tile) __attribute__((always_inline)) {
+    const uint8_t* gw = p.w + g * group_bytes;
+    auto a_tile = [&](int64_t b) __attribute__((always_inline)) { return acts.a_tile(p.act, b, t); };
+    auto fold = [&](int64_t b, const int32_t* dots, __m512* acc) __attribute__((always_inline)) {
+      const __m512 dw =
+          _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(gw + b * kUnit)));
+      fold_scaled(dots, dw, acts.table(p.act, 0, b, 16 * t), acc);
+    };
+    group_tokens<true>(a_tile, nb, b_tile, fold, n, p.y + 16 * t * p.y_stride + 16 * g, p.y_stride);
+  };
+  if (p.n_tokens <= 16) {
+    // One token tile: each unit's B tile is built just before its product, so the weight
+    // loads overlap the folds instead of stalling a separate pass.
+    alignas(64) uint8_t ring[2][kBTileBytes];
+    for (int64_t g = 0; g < p.n_groups; ++g) {
+      const uint8_t* gw = p.w + g * group_bytes;
+      run_tile(g, 0, p.n_tokens, [&](int64_t b) __attribute__((always_inline)) {
+        convert(gw + b * kUnit, ring[b & 1]);
+        return ring[b & 1];
+      });
+    }
+    return;
+  }
+  auto prepare = [&](int64_t g) {
+    const uint8_t* gw = p.w + g * group_bytes;
+    for (int64_t b = 0; b < nb; ++b) {
+      prefetch_range(gw + b * kUnit + kPrefetchAhead, kUnit);
+      convert(gw + b * kUnit, tiles.data() + b * kBTileBytes);
+    }
+  };
+  for_groups(p, prepare, [&](int64_t g, int64_t t, int64_t n) {
+    run_tile(g, t, n, [&](int64_t b) __attribute__((always_inline)) { return tiles.data() + b * kBTileBytes; });
+  });
+}
+
+// ---------------------------------------------------------------- Q4_K
+// Per sub-block s = 8 sb + j (32 columns): acc = fma(float(dot), scale_s * dx, acc), then
+// acc -= min_s * (dx * sum of the token's 32 levels), as the AVX-512 kernel does.
+void gemm_q4_k_sub_blocks(const PackedGemm& p) {
+  use_config(kInt8Config);
+  const int64_t nsb = p.cols / 256, n_sub = nsb * 8;
+  const Int8Acts acts(p.n_tokens, n_sub, 2);
+  const int64_t group_bytes = nsb * kQ4kGroupBytes;
+  thread_local TileBuffer<uint8_t> tiles;
+  thread_local TileBuffer<float> scales;  // [sub-block][scale 16, min 16]
+  if (tiles.size() < static_cast<size_t>(n_sub * kBTileBytes)) {
+    tiles.resize(static_cast<size_t>(n_sub * kBTileBytes));
+    scales.resize(static_cast<size_t>(n_sub * 32));
+  }
+  // Sub-block s's 16 row scales and mins (scale * dx and min * dx * sum folded per token).
+  auto fold_with = [&](int64_t t, __m512 scale, __m512 min, int64_t s, const int32_t* dots,
+                       __m512* acc) __attribute__((always_inline)) {
+    const float* dx = acts.table(p.act, 0, s, 16 * t);
+    const float* xsum = acts.table(p.act, 1, s, 16 * t);
+    [&]<size_t... M>(std::index_sequence<M...>) __attribute__((always_inline)) {
+      ((acc[M] = _mm512_fnmadd_ps(
+            min, _mm512_set1_ps(xsum[M]),
+            _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(dots + 16 * M)),
+                            _mm512_mul_ps(scale, _mm512_set1_ps(dx[M])), acc[M]))),
+       ...);
+    }(std::make_index_sequence<16>{});
+  };
+  auto out = [&](int64_t g, int64_t t) { return p.y + 16 * t * p.y_stride + 16 * g; };
+  if (p.n_tokens <= 16) {
+    // One token tile: each sub-block's B tile and scales are built just before their use, so
+    // the weight loads overlap the folds (as gemm_q32).
+    alignas(64) uint8_t ring[2][kBTileBytes];
+    for (int64_t g = 0; g < p.n_groups; ++g) {
+      const uint8_t* gw = p.w + g * group_bytes;
+      auto a_tile = [&](int64_t s) __attribute__((always_inline)) { return acts.a_tile(p.act, s, 0); };
+      auto b_tile = [&](int64_t s) __attribute__((always_inline)) {
+        split_nibbles(gw + s / 8 * kQ4kGroupBytes + kQ4kLevelsOffset + s % 8 * 256, ring[s & 1], 0);
+        return ring[s & 1];
+      };
+      auto fold = [&](int64_t s, const int32_t* dots, __m512* acc) __attribute__((always_inline)) {
+        const uint8_t* base = gw + s / 8 * kQ4kGroupBytes;
+        const int j = static_cast<int>(s % 8);
+        const __m512 dv = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(base)));
+        const __m512 mv = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + 32)));
+        fold_with(0, x86::q4k_scale(dv, base + kQ4kScalesOffset, j, false),
+                  x86::q4k_scale(mv, base + kQ4kScalesOffset, j, true), s, dots, acc);
+      };
+      group_tokens<false>(a_tile, n_sub, b_tile, fold, p.n_tokens, out(g, 0), p.y_stride);
+    }
+    return;
+  }
+  auto prepare = [&](int64_t g) {
+    const uint8_t* gw = p.w + g * group_bytes;
+    for (int64_t sb = 0; sb < nsb; ++sb) {
+      const uint8_t* base = gw + sb * kQ4kGroupBytes;
+      prefetch_range(base + kPrefetchAhead, kQ4kGroupBytes);
+      const __m512 dv = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(base)));
+      const __m512 mv =
+          _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + 32)));
+      for (int j = 0; j < 8; ++j) {
+        const int64_t s = sb * 8 + j;
+        _mm512_store_ps(scales.data() + 32 * s, x86::q4k_scale(dv, base + kQ4kScalesOffset, j, false));
+        _mm512_store_ps(scales.data() + 32 * s + 16, x86::q4k_scale(mv, base + kQ4kScalesOffset, j, true));
+        split_nibbles(base + kQ4kLevelsOffset + j * 256, tiles.data() + s * kBTileBytes, 0);
+      }
+    }
+  };
+  auto run_tile = [&](int64_t g, int64_t t, int64_t n) {
+    auto a_tile = [&](int64_t s) __attribute__((always_inline)) { return acts.a_tile(p.act, s, t); };
+    auto b_tile = [&](int64_t s) __attribute__((always_inline)) { return tiles.data() + s * kBTileBytes; };
+    auto fold = [&](int64_t s, const int32_t* dots, __m512* acc) __attribute__((always_inline)) {
+      fold_with(t, _mm512_load_ps(scales.data() + 32 * s), _mm512_load_ps(scales.data() + 32 * s + 16),
+                s, dots, acc);
+    };
+    group_tokens<false>(a_tile, n_sub, b_tile, fold, n, out(g, t), p.y_stride);
+  };
+  for_groups(p, prepare, run_tile);
+}
+
+// Prepared activations: each token quantized exactly as the single-token kernels do it, then
+// scattered into the tile layout (Int8Acts).
+template <bool kQ4K>
+void prepare_int8(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, int64_t t1,
+                  uint8_t* dst) {
+  const ActFormat format = kQ4K ? ActFormat::Q8_256 : ActFormat::Q8_32;
+  const ActLayout layout = act_layout(format, cols);
+  const int64_t units = cols / 32;
+  const Int8Acts acts(n_tokens, units, kQ4K ? 2 : 1);
+  thread_local TileBuffer<uint8_t> row;
+  if (row.size() < static_cast<size_t>(layout.row_bytes)) row.resize(static_cast<size_t>(layout.row_bytes));
+  const int64_t end = t1 == n_tokens ? acts.m_pad : t1;
+  for (int64_t t = t0; t < end; ++t) {
+    if (t >= n_tokens) {  // padding
+      for (int64_t u = 0; u < units; ++u) {
+        std::memset(Int8Acts::levels(dst, acts, u, t), 0, 32);
+        for (int k = 0; k < acts.n_tables; ++k) *acts.table(dst, k, u, t) = 0.0f;
+      }
+      continue;
+    }
+    if constexpr (kQ4K)
+      avx512::quantize_act_q8_256(x + t * cols, cols, row.data());
+    else
+      avx512::quantize_act_q8_32(x + t * cols, cols, row.data());
+    const auto* d = reinterpret_cast<const float*>(row.data() + layout.d_offset);
+    for (int64_t u = 0; u < units; ++u) {
+      std::memcpy(Int8Acts::levels(dst, acts, u, t), row.data() + 32 * u, 32);
+      if constexpr (kQ4K) {
+        const auto* s16 = reinterpret_cast<const int16_t*>(row.data() + layout.sums_offset);
+        const float dx = d[u / 8];
+        *acts.table(dst, 0, u, t) = dx;
+        *acts.table(dst, 1, u, t) = dx * static_cast<float>(s16[2 * u] + s16[2 * u + 1]);
+      } else {
+        *acts.table(dst, 0, u, t) = d[u];
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void gemm_q8_0_int8(const PackedGemm& p) { gemm_q32<false>(p); }
+void gemm_q4_0_int8(const PackedGemm& p) { gemm_q32<true>(p); }
+void gemm_q4_k_int8(const PackedGemm& p) { gemm_q4_k_sub_blocks(p); }
+
+int64_t int8_act_bytes_q32(int64_t n_tokens, int64_t cols) {
+  return Int8Acts(n_tokens, cols / 32, 1).bytes();
+}
+int64_t int8_act_bytes_q4_k(int64_t n_tokens, int64_t cols) {
+  return Int8Acts(n_tokens, cols / 32, 2).bytes();
+}
+void prepare_int8_q32(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, int64_t t1,
+                      uint8_t* dst) {
+  prepare_int8<false>(x, n_tokens, cols, t0, t1, dst);
+}
+void prepare_int8_q4_k(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, int64_t t1,
+                       uint8_t* dst) {
+  prepare_int8<true>(x, n_tokens, cols, t0, t1, dst);
+}
+
+}  // namespace hearth::cpu::amx
