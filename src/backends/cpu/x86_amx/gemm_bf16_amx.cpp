@@ -403,27 +403,45 @@ void gemm_tiles(const PackedGemm& p) {
 }  // namespace
 
 int64_t bf16_act_bytes(int64_t n_tokens, int64_t cols) { return Bf16Acts(n_tokens, cols).bytes(); }
+int64_t bf16_hi_act_bytes(int64_t n_tokens, int64_t cols) {
+  return Bf16Acts(n_tokens, cols).half_bytes();
+}
 
-void prepare_bf16(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, int64_t t1,
+namespace {
+template <bool kLo>
+void prepare_acts(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, int64_t t1,
                   uint8_t* dst) {
   const Bf16Acts acts(n_tokens, cols);
   const int64_t end = t1 == n_tokens ? acts.m_pad : t1;
   for (int64_t t = t0; t < end; ++t) {
+    const int64_t valid = t < n_tokens ? cols : 0;
     for (int64_t s = 0; s < acts.n_steps; ++s) {
       uint8_t* hi = dst + acts.offset(s, t);
-      uint8_t* lo = hi + acts.half_bytes();
-      for (int half = 0; half < 2; ++half) {
-        const int64_t i = 32 * s + 16 * half;
-        const int64_t left = t < n_tokens ? std::clamp<int64_t>(cols - i, 0, 16) : 0;
-        const __mmask16 mask = static_cast<__mmask16>((1u << left) - 1);
-        const __m512 v = _mm512_maskz_loadu_ps(mask, x + t * cols + i);
-        const __m256i h = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(v));
-        const __m256i l = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(_mm512_sub_ps(v, widen_bf16(h))));
-        _mm256_store_si256(reinterpret_cast<__m256i*>(hi + 32 * half), h);
-        _mm256_store_si256(reinterpret_cast<__m256i*>(lo + 32 * half), l);
+      const int64_t i = 32 * s;
+      auto load = [&](int64_t at) {
+        const int64_t left = std::clamp<int64_t>(valid - at, 0, 16);
+        return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << left) - 1), x + t * cols + at);
+      };
+      const __m512 v0 = load(i), v1 = load(i + 16);
+      const __m512i h = to_bf16(v0, v1);
+      _mm512_store_si512(hi, h);
+      if constexpr (kLo) {
+        const __m512 r0 = _mm512_sub_ps(v0, widen_bf16(_mm512_castsi512_si256(h)));
+        const __m512 r1 = _mm512_sub_ps(v1, widen_bf16(_mm512_extracti64x4_epi64(h, 1)));
+        _mm512_store_si512(hi + acts.half_bytes(), to_bf16(r0, r1));
       }
     }
   }
+}
+}  // namespace
+
+void prepare_bf16(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, int64_t t1,
+                  uint8_t* dst) {
+  prepare_acts<true>(x, n_tokens, cols, t0, t1, dst);
+}
+void prepare_bf16_hi(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, int64_t t1,
+                     uint8_t* dst) {
+  prepare_acts<false>(x, n_tokens, cols, t0, t1, dst);
 }
 
 void gemm_f16(const PackedGemm& p) { gemm_tiles<FloatWeights<true>>(p); }

@@ -33,10 +33,18 @@
 namespace hearth::cpu::amx {
 namespace {
 
-// Tiles 0, 1: int32 dots (16 tokens x 16 rows); 2, 3: A (16 tokens x 32 int8);
-// 4, 5: B (8 k-steps x 16 rows x 4).
-constexpr TileConfig kInt8Config =
-    TileConfig{}.tile(0, 16, 64).tile(1, 16, 64).tile(2, 16, 32).tile(3, 16, 32).tile(4, 8, 64).tile(5, 8, 64);
+// Tiles 0..3: int32 dots (16 tokens x 16 rows) of four units in flight; 4, 5: A (16 tokens x
+// 32 int8); 6, 7: B (8 k-steps x 16 rows x 4).
+constexpr TileConfig kInt8Config = TileConfig{}
+                                       .tile(0, 16, 64)
+                                       .tile(1, 16, 64)
+                                       .tile(2, 16, 64)
+                                       .tile(3, 16, 64)
+                                       .tile(4, 16, 32)
+                                       .tile(5, 16, 32)
+                                       .tile(6, 8, 64)
+                                       .tile(7, 8, 64);
+constexpr int kInFlight = 4;  // units whose products are issued ahead of their fold
 
 constexpr int64_t kBTileBytes = 512;  // 8 k-steps x 64 bytes
 constexpr int64_t kPrefetchAhead = 2048;
@@ -92,30 +100,43 @@ template <bool kSignedB, typename ATile, typename BTile, typename Fold>
                   int64_t n_valid, float* y, int64_t y_stride) {
   __m512 acc[16];
   for (int m = 0; m < 16; ++m) acc[m] = _mm512_setzero_ps();
-  alignas(64) int32_t dots[2][16 * 16];
+  alignas(64) int32_t dots[16 * 16];
+  // Unit u's product goes to C tile u % 4 (A, B tiles u % 2): four products are queued on the
+  // tile unit ahead of the fold that waits for the oldest, so its latency stays hidden.
   auto start = [&](int64_t u, auto tile) __attribute__((always_inline)) {
-    constexpr int C = decltype(tile)::value;
+    constexpr int C = decltype(tile)::value, A = 4 + C % 2, B = 6 + C % 2;
     tile_zero<C>();
-    tile_load<C + 2>(a_tile(u), 32);
-    tile_load_dense<C + 4, kBTileBytes>(b_tile(u), 64);
+    tile_load<A>(a_tile(u), 32);
+    tile_load_dense<B, kBTileBytes>(b_tile(u), 64);
     if constexpr (kSignedB)
-      tile_dp_s8s8<C, C + 2, C + 4>();
+      tile_dp_s8s8<C, A, B>();
     else
-      tile_dp_s8u8<C, C + 2, C + 4>();
+      tile_dp_s8u8<C, A, B>();
   };
-  // Two products in flight (tile sets 0 and 1 alternate): while unit u's dots are stored and
-  // folded, unit u + 1's product runs, and u + 2's is issued as soon as set 0 is free.
-  start(0, std::integral_constant<int, 0>{});
-  if (n_units > 1) start(1, std::integral_constant<int, 1>{});
-  for (int64_t u = 0; u < n_units; u += 2) {
-    tile_store_dense<0>(dots[0]);
-    if (u + 2 < n_units) start(u + 2, std::integral_constant<int, 0>{});
-    fold(u, dots[0], acc);
-    if (u + 1 >= n_units) break;
-    tile_store_dense<1>(dots[1]);
-    if (u + 3 < n_units) start(u + 3, std::integral_constant<int, 1>{});
-    fold(u + 1, dots[1], acc);
+  auto step = [&](int64_t u, auto tile) __attribute__((always_inline)) {
+    constexpr int C = decltype(tile)::value;
+    tile_store_dense<C>(dots);
+    if (u + kInFlight < n_units) start(u + kInFlight, tile);
+    fold(u, dots, acc);
+  };
+  using T0 = std::integral_constant<int, 0>;
+  using T1 = std::integral_constant<int, 1>;
+  using T2 = std::integral_constant<int, 2>;
+  using T3 = std::integral_constant<int, 3>;
+  start(0, T0{});
+  if (n_units > 1) start(1, T1{});
+  if (n_units > 2) start(2, T2{});
+  if (n_units > 3) start(3, T3{});
+  int64_t u = 0;
+  for (; u + 4 <= n_units; u += 4) {
+    step(u, T0{});
+    step(u + 1, T1{});
+    step(u + 2, T2{});
+    step(u + 3, T3{});
   }
+  if (u < n_units) step(u, T0{});
+  if (u + 1 < n_units) step(u + 1, T1{});
+  if (u + 2 < n_units) step(u + 2, T2{});
   for (int64_t m = 0; m < n_valid; ++m) _mm512_storeu_ps(y + m * y_stride, acc[m]);
 }
 
@@ -173,12 +194,12 @@ void gemm_q32(const PackedGemm& p) {
   if (p.n_tokens <= 16) {
     // One token tile: each unit's B tile is built just before its product, so the weight
     // loads overlap the folds instead of stalling a separate pass.
-    alignas(64) uint8_t ring[2][kBTileBytes];
+    alignas(64) uint8_t ring[kInFlight][kBTileBytes];
     for (int64_t g = 0; g < p.n_groups; ++g) {
       const uint8_t* gw = p.w + g * group_bytes;
       run_tile(g, 0, p.n_tokens, [&](int64_t b) __attribute__((always_inline)) {
-        convert(gw + b * kUnit, ring[b & 1]);
-        return ring[b & 1];
+        convert(gw + b * kUnit, ring[b % kInFlight]);
+        return ring[b % kInFlight];
       });
     }
     return;
@@ -226,13 +247,13 @@ void gemm_q4_k_sub_blocks(const PackedGemm& p) {
   if (p.n_tokens <= 16) {
     // One token tile: each sub-block's B tile and scales are built just before their use, so
     // the weight loads overlap the folds (as gemm_q32).
-    alignas(64) uint8_t ring[2][kBTileBytes];
+    alignas(64) uint8_t ring[kInFlight][kBTileBytes];
     for (int64_t g = 0; g < p.n_groups; ++g) {
       const uint8_t* gw = p.w + g * group_bytes;
       auto a_tile = [&](int64_t s) __attribute__((always_inline)) { return acts.a_tile(p.act, s, 0); };
       auto b_tile = [&](int64_t s) __attribute__((always_inline)) {
-        split_nibbles(gw + s / 8 * kQ4kGroupBytes + kQ4kLevelsOffset + s % 8 * 256, ring[s & 1], 0);
-        return ring[s & 1];
+        split_nibbles(gw + s / 8 * kQ4kGroupBytes + kQ4kLevelsOffset + s % 8 * 256, ring[s % kInFlight], 0);
+        return ring[s % kInFlight];
       };
       auto fold = [&](int64_t s, const int32_t* dots, __m512* acc) __attribute__((always_inline)) {
         const uint8_t* base = gw + s / 8 * kQ4kGroupBytes;

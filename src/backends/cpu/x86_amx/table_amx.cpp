@@ -24,12 +24,12 @@ constexpr KernelTable amx_table() {
   const char* bf16 = "AMX bf16 tiles (tdpbf16ps)";
   using namespace amx;
   t.q8_0.batch = {gemm_q8_0_int8, prepare_int8_q32, int8_act_bytes_q32, kInt8MinTokens, int8};
-  t.q8_0.prompt = {gemm_q8_0_bf16, prepare_bf16, bf16_act_bytes, kBf16MinTokens, bf16};
+  t.q8_0.prompt = {gemm_q8_0_bf16, prepare_bf16_hi, bf16_hi_act_bytes, kBf16MinTokens, bf16};
   t.q4_0.batch = {gemm_q4_0_int8, prepare_int8_q32, int8_act_bytes_q32, kInt8MinTokens, int8};
-  t.q4_0.prompt = {gemm_q4_0_bf16, prepare_bf16, bf16_act_bytes, kBf16MinTokens, bf16};
+  t.q4_0.prompt = {gemm_q4_0_bf16, prepare_bf16_hi, bf16_hi_act_bytes, kBf16MinTokens, bf16};
   t.q4_k.batch = {gemm_q4_k_int8, prepare_int8_q4_k, int8_act_bytes_q4_k, kInt8MinTokens,
                   "AMX int8 tiles (tdpbsud), exact as 1 token"};
-  t.q4_k.prompt = {gemm_q4_k_bf16, prepare_bf16, bf16_act_bytes, kBf16MinTokens, bf16};
+  t.q4_k.prompt = {gemm_q4_k_bf16, prepare_bf16_hi, bf16_hi_act_bytes, kBf16MinTokens, bf16};
   t.f16.batch = {gemm_f16, prepare_bf16, bf16_act_bytes, kF16MinTokens,
                  "AMX bf16 tiles (tdpbf16ps, weights and activations hi+lo)"};
   t.bf16.batch = {gemm_bf16, prepare_bf16, bf16_act_bytes, kBf16WeightsMinTokens,
