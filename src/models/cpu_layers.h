@@ -33,31 +33,55 @@ class CpuLayers {
 
   void matmul(Weight w, const float* x, int64_t n, float* y) { ops::matmul(*w, x, n, y, pool_); }
   void rmsnorm(const float* x, Norm w, float* y, int64_t n) {
-    ops::rmsnorm(x, w, y, n, c_.dim, c_.rms_eps);
+    rows(n, [&](int64_t t0, int64_t t1) {
+      ops::rmsnorm(x + t0 * c_.dim, w, y + t0 * c_.dim, t1 - t0, c_.dim, c_.rms_eps);
+    });
   }
   void rope_q(float* x, int64_t n) { rope(x, n, c_.n_heads); }
   void rope_k(float* x, int64_t n) { rope(x, n, c_.n_kv_heads); }
   void store_kv(int64_t layer, const float* k, const float* v, int64_t n) {
     const int64_t kv_dim = c_.kv_dim();
-    for (int64_t t = 0; t < n; ++t) {
-      const int32_t seq = batch_.seq_ids[t], pos = batch_.positions[t];
-      std::copy_n(k + t * kv_dim, kv_dim, cache_.key_row(layer, seq, pos));
-      std::copy_n(v + t * kv_dim, kv_dim, cache_.value_row(layer, seq, pos));
-    }
+    // Rows outside the reserved blocks fail here, on the calling thread, not in a worker.
+    for (int64_t t = 0; t < n; ++t) (void)cache_.key_row(layer, batch_.seq_ids[t], batch_.positions[t]);
+    rows(n, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int32_t seq = batch_.seq_ids[t], pos = batch_.positions[t];
+        std::copy_n(k + t * kv_dim, kv_dim, cache_.key_row(layer, seq, pos));
+        std::copy_n(v + t * kv_dim, kv_dim, cache_.value_row(layer, seq, pos));
+      }
+    });
   }
   void attention(int64_t layer, const float* q, int64_t n, float* out) {
     for (int64_t t = 0; t < n; ++t) views_[t] = cache_.view(layer, batch_.seq_ids[t]);
     ops::attention(q, n, batch_.positions.data(), views_, shape_, out, pool_);
   }
   void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
-    ops::silu_mul(gate, up, out, n * c_.ffn_dim);
+    const int64_t d = c_.ffn_dim;
+    rows(n, [&](int64_t t0, int64_t t1) {
+      ops::silu_mul(gate + t0 * d, up + t0 * d, out + t0 * d, (t1 - t0) * d);
+    });
   }
-  void add(float* acc, const float* x, int64_t n) { ops::add_inplace(acc, x, n * c_.dim); }
+  void add(float* acc, const float* x, int64_t n) {
+    rows(n, [&](int64_t t0, int64_t t1) {
+      ops::add_inplace(acc + t0 * c_.dim, x + t0 * c_.dim, (t1 - t0) * c_.dim);
+    });
+  }
 
  private:
+  // Row-wise ops of a batch run on every thread, whole tokens each (the same kernels on the
+  // same rows, so the results do not change); a few tokens are not worth waking threads for.
+  static constexpr int64_t kRowsPerThread = 4;
+  template <typename Fn>
+  void rows(int64_t n, const Fn& fn) {
+    if (n < 2 * kRowsPerThread || pool_.size() == 1) return fn(0, n);
+    pool_.parallel_for(n, [&](int64_t t0, int64_t t1, int) { fn(t0, t1); }, kRowsPerThread);
+  }
   void rope(float* x, int64_t n, int64_t heads) {
-    ops::rope(x, n, heads, c_.head_dim, c_.rope_dim, batch_.positions.data(), inv_freq_,
-              c_.rope_mode);
+    const int64_t stride = heads * c_.head_dim;
+    rows(n, [&](int64_t t0, int64_t t1) {
+      ops::rope(x + t0 * stride, t1 - t0, heads, c_.head_dim, c_.rope_dim,
+                batch_.positions.data() + t0, inv_freq_, c_.rope_mode);
+    });
   }
 
   const ModelConfig& c_;
