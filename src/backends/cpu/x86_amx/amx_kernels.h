@@ -21,12 +21,15 @@ void gemm_q4_0_bf16(const PackedGemm& p);
 void gemm_q4_k_bf16(const PackedGemm& p);
 
 // The activations of a batch in each product's tile layout (kernels.h: GemmPrepareFn).
-int64_t int8_act_bytes_q32(int64_t n_tokens, int64_t cols);
+int64_t int8_act_bytes_q4_0(int64_t n_tokens, int64_t cols);
+int64_t int8_act_bytes_q8_0(int64_t n_tokens, int64_t cols);
 int64_t int8_act_bytes_q4_k(int64_t n_tokens, int64_t cols);
 int64_t bf16_act_bytes(int64_t n_tokens, int64_t cols);     // hi and lo (float weights)
 int64_t bf16_hi_act_bytes(int64_t n_tokens, int64_t cols);  // hi only (quantized weights)
-void prepare_int8_q32(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, int64_t t1,
-                      uint8_t* dst);
+void prepare_int8_q4_0(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, int64_t t1,
+                       uint8_t* dst);
+void prepare_int8_q8_0(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, int64_t t1,
+                       uint8_t* dst);
 void prepare_int8_q4_k(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, int64_t t1,
                        uint8_t* dst);
 void prepare_bf16(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, int64_t t1,

@@ -8,9 +8,9 @@
 //
 // Precision: bf16 holds 8 significant bits, so each activation is carried as bf16 hi + lo
 // (16 bits: hi = bf16(x), lo = bf16(x - hi)) where the weights are exact: BF16 weights take
-// hi*w + lo*w; F16 weights (11 bits) are split hi + lo exactly as well and take
-// hi*hi + hi*lo + lo*hi (lo*lo is below 2^-16 of the product) — about 2^-17 relative error per
-// product, near the float kernels'. Quantized weights are rounded to bf16 (2^-9 of each
+// hi*w + lo*w; F16 weights (11 bits) are split hi + lo exactly as well and take all four
+// products (lo*lo is up to 2^-18 of a product: dropping it would put single outputs past the
+// float tolerance) — about 2^-18 relative error per product, near the float kernels'. Quantized weights are rounded to bf16 (2^-9 of each
 // weight, below a quarter of their own quantization step) and take hi*w only: still several
 // times closer to the exact product than the int8 activations of the single-token kernels.
 //
@@ -287,10 +287,13 @@ template <int NT, int NG, bool kSplitW, bool kSplitX>
   if constexpr (kSplitW) {
     load_b(bl);
     products();  // x hi * w lo
-    if constexpr (kSplitX) load_b(bh);
   }
   if constexpr (kSplitX) {
     load_a(lo_offset);
+    if constexpr (kSplitW) {
+      products();  // x lo * w lo
+      load_b(bh);
+    }
     products();  // x lo * w hi
   }
 }

@@ -140,6 +140,14 @@ template <bool kSignedB, typename ATile, typename BTile, typename Fold>
   for (int64_t m = 0; m < n_valid; ++m) _mm512_storeu_ps(y + m * y_stride, acc[m]);
 }
 
+// B tiles built ahead of their products (one token tile): slot i % kSlots holds unit i.
+struct BRing {
+  static constexpr int64_t kAhead = 8, kSlots = 16;  // kSlots > kAhead + kInFlight
+  alignas(64) uint8_t tiles[kSlots][kBTileBytes];
+  uint8_t* slot(int64_t i) { return tiles[i % kSlots]; }
+};
+static_assert(BRing::kSlots > BRing::kAhead + kInFlight);
+
 // acc[m] = fma(float(dots[m]), scale * x[m], acc[m]) for the 16 tokens, unrolled so the
 // accumulators stay in registers.
 [[gnu::always_inline]] inline void fold_scaled(const int32_t* dots, __m512 scale, const float* x,
@@ -161,11 +169,11 @@ void for_groups(const PackedGemm& p, const Prepare& prepare, const RunTile& run_
   }
 }
 
-// ---------------------------------------------------------------- Q8_0 and Q4_0
-template <bool kQ4>
-void gemm_q32(const PackedGemm& p) {
+// ---------------------------------------------------------------- Q4_0
+// The nibbles (value + 8) are split into a signed B tile, 8 subtracted.
+void gemm_q4_0(const PackedGemm& p) {
   use_config(kInt8Config);
-  constexpr int64_t kUnit = kQ4 ? kQ4_0GroupBlockBytes : kQ8_0GroupBlockBytes;
+  constexpr int64_t kUnit = kQ4_0GroupBlockBytes;
   const int64_t nb = p.cols / 32;
   const Int8Acts acts(p.n_tokens, nb, 1);
   const int64_t group_bytes = nb * kUnit;
@@ -173,13 +181,7 @@ void gemm_q32(const PackedGemm& p) {
   if (tiles.size() < static_cast<size_t>(nb * kBTileBytes)) tiles.resize(static_cast<size_t>(nb * kBTileBytes));
 
   auto convert = [](const uint8_t* unit, uint8_t* tile) __attribute__((always_inline)) {
-    if constexpr (kQ4) {
-      split_nibbles(unit + 32, tile, 8);
-    } else {
-      const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-      for (int k = 0; k < 8; ++k)
-        _mm512_store_si512(tile + 64 * k, _mm512_xor_si512(_mm512_loadu_si512(unit + 32 + 64 * k), flip));
-    }
+    split_nibbles(unit + 32, tile, 8);
   };
   auto run_tile = [&](int64_t g, int64_t t, int64_t n, auto&& b_tile) __attribute__((always_inline)) {
     const uint8_t* gw = p.w + g * group_bytes;
@@ -192,14 +194,20 @@ void gemm_q32(const PackedGemm& p) {
     group_tokens<true>(a_tile, nb, b_tile, fold, n, p.y + 16 * t * p.y_stride + 16 * g, p.y_stride);
   };
   if (p.n_tokens <= 16) {
-    // One token tile: each unit's B tile is built just before its product, so the weight
-    // loads overlap the folds instead of stalling a separate pass.
-    alignas(64) uint8_t ring[kInFlight][kBTileBytes];
+    // One token tile: the B tiles are built kAhead units ahead of their products, into a
+    // ring, so the weight loads overlap the tile work and a tile load never waits for the
+    // stores just made to its buffer. Units count on across the thread's groups (the group
+    // blocks are contiguous).
+    BRing ring;
+    const int64_t total = p.n_groups * nb;
+    auto build = [&](int64_t i) __attribute__((always_inline)) {
+      if (i < total) convert(p.w + i * kUnit, ring.slot(i));
+    };
+    for (int64_t i = 0; i < BRing::kAhead; ++i) build(i);
     for (int64_t g = 0; g < p.n_groups; ++g) {
-      const uint8_t* gw = p.w + g * group_bytes;
       run_tile(g, 0, p.n_tokens, [&](int64_t b) __attribute__((always_inline)) {
-        convert(gw + b * kUnit, ring[b % kInFlight]);
-        return ring[b % kInFlight];
+        build(g * nb + b + BRing::kAhead);
+        return ring.slot(g * nb + b);
       });
     }
     return;
@@ -214,6 +222,45 @@ void gemm_q32(const PackedGemm& p) {
   for_groups(p, prepare, [&](int64_t g, int64_t t, int64_t n) {
     run_tile(g, t, n, [&](int64_t b) __attribute__((always_inline)) { return tiles.data() + b * kBTileBytes; });
   });
+}
+
+// ---------------------------------------------------------------- Q8_0
+// The stored levels are value + 128: unsigned bytes that tdpbsud multiplies as they are, from
+// the weights in place (a unit's 8 k-steps are 512 contiguous bytes after its scales), so no
+// B tile is built at all. The offset comes back out of each integer dot exactly:
+// dot = raw - 128 * (sum of the token's levels in the block), prepared per token and block.
+void gemm_q8_0_direct(const PackedGemm& p) {
+  use_config(kInt8Config);
+  constexpr int64_t kUnit = kQ8_0GroupBlockBytes;
+  const int64_t nb = p.cols / 32;
+  const Int8Acts acts(p.n_tokens, nb, 2);
+  const int64_t group_bytes = nb * kUnit;
+  for (int64_t g = 0; g < p.n_groups; ++g) {
+    const uint8_t* gw = p.w + g * group_bytes;
+    for (int64_t t = 0; t * 16 < p.n_tokens; ++t) {
+      auto a_tile = [&](int64_t b) __attribute__((always_inline)) { return acts.a_tile(p.act, b, t); };
+      auto b_tile = [&](int64_t b) __attribute__((always_inline)) {
+        const uint8_t* unit = gw + b * kUnit;
+        if (t == 0) prefetch_range(unit + 8 * kUnit, kUnit);  // tile loads stall on misses
+        return unit + 32;
+      };
+      auto fold = [&](int64_t b, const int32_t* dots, __m512* acc) __attribute__((always_inline)) {
+        const __m512 dw =
+            _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(gw + b * kUnit)));
+        const float* dx = acts.table(p.act, 0, b, 16 * t);
+        const auto* offset = reinterpret_cast<const int32_t*>(acts.table(p.act, 1, b, 16 * t));
+        [&]<size_t... M>(std::index_sequence<M...>) __attribute__((always_inline)) {
+          ((acc[M] = _mm512_fmadd_ps(
+                _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_load_si512(dots + 16 * M),
+                                                    _mm512_set1_epi32(offset[M]))),
+                _mm512_mul_ps(dw, _mm512_set1_ps(dx[M])), acc[M])),
+           ...);
+        }(std::make_index_sequence<16>{});
+      };
+      group_tokens<false>(a_tile, nb, b_tile, fold, std::min<int64_t>(16, p.n_tokens - 16 * t),
+                          p.y + 16 * t * p.y_stride + 16 * g, p.y_stride);
+    }
+  }
 }
 
 // ---------------------------------------------------------------- Q4_K
@@ -245,15 +292,20 @@ void gemm_q4_k_sub_blocks(const PackedGemm& p) {
   };
   auto out = [&](int64_t g, int64_t t) { return p.y + 16 * t * p.y_stride + 16 * g; };
   if (p.n_tokens <= 16) {
-    // One token tile: each sub-block's B tile and scales are built just before their use, so
-    // the weight loads overlap the folds (as gemm_q32).
-    alignas(64) uint8_t ring[kInFlight][kBTileBytes];
+    // One token tile: B tiles built ahead into a ring, scales at the fold (as gemm_q4_0).
+    BRing ring;
+    const int64_t total = p.n_groups * n_sub;
+    auto build = [&](int64_t i) __attribute__((always_inline)) {
+      if (i < total)
+        split_nibbles(p.w + i / 8 * kQ4kGroupBytes + kQ4kLevelsOffset + i % 8 * 256, ring.slot(i), 0);
+    };
+    for (int64_t i = 0; i < BRing::kAhead; ++i) build(i);
     for (int64_t g = 0; g < p.n_groups; ++g) {
       const uint8_t* gw = p.w + g * group_bytes;
       auto a_tile = [&](int64_t s) __attribute__((always_inline)) { return acts.a_tile(p.act, s, 0); };
       auto b_tile = [&](int64_t s) __attribute__((always_inline)) {
-        split_nibbles(gw + s / 8 * kQ4kGroupBytes + kQ4kLevelsOffset + s % 8 * 256, ring[s % kInFlight], 0);
-        return ring[s % kInFlight];
+        build(g * n_sub + s + BRing::kAhead);
+        return ring.slot(g * n_sub + s);
       };
       auto fold = [&](int64_t s, const int32_t* dots, __m512* acc) __attribute__((always_inline)) {
         const uint8_t* base = gw + s / 8 * kQ4kGroupBytes;
@@ -296,14 +348,19 @@ void gemm_q4_k_sub_blocks(const PackedGemm& p) {
 }
 
 // Prepared activations: each token quantized exactly as the single-token kernels do it, then
-// scattered into the tile layout (Int8Acts).
-template <bool kQ4K>
+// scattered into the tile layout (Int8Acts). Tables: Q4_0 the block scale; Q8_0 the block scale
+// and 128 * the block's level sum (int32); Q4_K dx and dx * the sub-block's level sum.
+enum class Acts { Q4_0, Q8_0, Q4_K };
+constexpr int n_tables(Acts a) { return a == Acts::Q4_0 ? 1 : 2; }
+
+template <Acts kKind>
 void prepare_int8(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, int64_t t1,
                   uint8_t* dst) {
+  constexpr bool kQ4K = kKind == Acts::Q4_K;
   const ActFormat format = kQ4K ? ActFormat::Q8_256 : ActFormat::Q8_32;
   const ActLayout layout = act_layout(format, cols);
   const int64_t units = cols / 32;
-  const Int8Acts acts(n_tokens, units, kQ4K ? 2 : 1);
+  const Int8Acts acts(n_tokens, units, n_tables(kKind));
   thread_local TileBuffer<uint8_t> row;
   if (row.size() < static_cast<size_t>(layout.row_bytes)) row.resize(static_cast<size_t>(layout.row_bytes));
   const int64_t end = t1 == n_tokens ? acts.m_pad : t1;
@@ -329,6 +386,16 @@ void prepare_int8(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, in
         *acts.table(dst, 1, u, t) = dx * static_cast<float>(s16[2 * u] + s16[2 * u + 1]);
       } else {
         *acts.table(dst, 0, u, t) = d[u];
+        if constexpr (kKind == Acts::Q8_0) {
+          // Sum of 32 signed levels: sum of the levels + 128 as bytes (vpsadbw), less 32 * 128.
+          const __m256i levels = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row.data() + 32 * u));
+          const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(levels, _mm256_set1_epi8(static_cast<char>(0x80))),
+                                              _mm256_setzero_si256());
+          const int64_t sum = _mm256_extract_epi64(sad, 0) + _mm256_extract_epi64(sad, 1) +
+                              _mm256_extract_epi64(sad, 2) + _mm256_extract_epi64(sad, 3) - 32 * 128;
+          const int32_t offset = static_cast<int32_t>(128 * sum);
+          std::memcpy(acts.table(dst, 1, u, t), &offset, 4);
+        }
       }
     }
   }
@@ -336,23 +403,30 @@ void prepare_int8(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, in
 
 }  // namespace
 
-void gemm_q8_0_int8(const PackedGemm& p) { gemm_q32<false>(p); }
-void gemm_q4_0_int8(const PackedGemm& p) { gemm_q32<true>(p); }
+void gemm_q8_0_int8(const PackedGemm& p) { gemm_q8_0_direct(p); }
+void gemm_q4_0_int8(const PackedGemm& p) { gemm_q4_0(p); }
 void gemm_q4_k_int8(const PackedGemm& p) { gemm_q4_k_sub_blocks(p); }
 
-int64_t int8_act_bytes_q32(int64_t n_tokens, int64_t cols) {
-  return Int8Acts(n_tokens, cols / 32, 1).bytes();
+int64_t int8_act_bytes_q4_0(int64_t n_tokens, int64_t cols) {
+  return Int8Acts(n_tokens, cols / 32, n_tables(Acts::Q4_0)).bytes();
+}
+int64_t int8_act_bytes_q8_0(int64_t n_tokens, int64_t cols) {
+  return Int8Acts(n_tokens, cols / 32, n_tables(Acts::Q8_0)).bytes();
 }
 int64_t int8_act_bytes_q4_k(int64_t n_tokens, int64_t cols) {
-  return Int8Acts(n_tokens, cols / 32, 2).bytes();
+  return Int8Acts(n_tokens, cols / 32, n_tables(Acts::Q4_K)).bytes();
 }
-void prepare_int8_q32(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, int64_t t1,
-                      uint8_t* dst) {
-  prepare_int8<false>(x, n_tokens, cols, t0, t1, dst);
+void prepare_int8_q4_0(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, int64_t t1,
+                       uint8_t* dst) {
+  prepare_int8<Acts::Q4_0>(x, n_tokens, cols, t0, t1, dst);
+}
+void prepare_int8_q8_0(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, int64_t t1,
+                       uint8_t* dst) {
+  prepare_int8<Acts::Q8_0>(x, n_tokens, cols, t0, t1, dst);
 }
 void prepare_int8_q4_k(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, int64_t t1,
                        uint8_t* dst) {
-  prepare_int8<true>(x, n_tokens, cols, t0, t1, dst);
+  prepare_int8<Acts::Q4_K>(x, n_tokens, cols, t0, t1, dst);
 }
 
 }  // namespace hearth::cpu::amx

@@ -23,9 +23,10 @@ constexpr KernelTable amx_table() {
   const char* int8 = "AMX int8 tiles (tdpbssd), exact as 1 token";
   const char* bf16 = "AMX bf16 tiles (tdpbf16ps)";
   using namespace amx;
-  t.q8_0.batch = {gemm_q8_0_int8, prepare_int8_q32, int8_act_bytes_q32, kInt8MinTokens, int8};
+  t.q8_0.batch = {gemm_q8_0_int8, prepare_int8_q8_0, int8_act_bytes_q8_0, kInt8MinTokens,
+                  "AMX int8 tiles (tdpbsud, weights in place), exact as 1 token"};
   t.q8_0.prompt = {gemm_q8_0_bf16, prepare_bf16_hi, bf16_hi_act_bytes, kBf16MinTokens, bf16};
-  t.q4_0.batch = {gemm_q4_0_int8, prepare_int8_q32, int8_act_bytes_q32, kInt8MinTokens, int8};
+  t.q4_0.batch = {gemm_q4_0_int8, prepare_int8_q4_0, int8_act_bytes_q4_0, kInt8MinTokens, int8};
   t.q4_0.prompt = {gemm_q4_0_bf16, prepare_bf16_hi, bf16_hi_act_bytes, kBf16MinTokens, bf16};
   t.q4_k.batch = {gemm_q4_k_int8, prepare_int8_q4_k, int8_act_bytes_q4_k, kInt8MinTokens,
                   "AMX int8 tiles (tdpbsud), exact as 1 token"};
