@@ -69,9 +69,10 @@ TEST_P(RowOps, DotAndAxpy) {
 TEST_P(RowOps, AttentionRuns) {
   SCOPED_TRACE(seed_note());
   auto rng = make_rng(std::string("attn") + table_->name);
-  for (int64_t dim : {8, 24, 64, 128}) {
-    for (int64_t group : {1, 4, 6, 8}) {
-      const int64_t n = 13, stride = dim * 3, s_stride = n + 5;
+  for (int64_t dim : {8, 24, 64, 128, 256}) {
+    for (int64_t group : {1, 4, 6, 8})
+    for (int64_t n : {1, 13, 16}) {
+      const int64_t stride = dim * 3, s_stride = n + 5;
       const auto q = uniform(rng, static_cast<size_t>(group * dim));
       const auto kv = uniform(rng, static_cast<size_t>(n * stride));
       std::vector<float> scores(static_cast<size_t>(group * s_stride), 0.0f);

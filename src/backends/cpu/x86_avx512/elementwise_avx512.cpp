@@ -180,62 +180,114 @@ void axpy(float a, const float* x, float* y, int64_t n) {
 }
 
 
+namespace {
+
+// The 16 sums of a[h][k] (4 heads x 4 keys, each a 16-lane partial dot product), as one
+// vector whose 128-bit lane h holds head h's 4 keys: a transpose-add tree, 30 shuffles and 15
+// adds for 16 sums.
+__m512 reduce_4x4(const __m512 (&a)[4][4]) {
+  __m512 x[4];
+  for (int h = 0; h < 4; ++h) {
+    const __m512 u = _mm512_add_ps(_mm512_unpacklo_ps(a[h][0], a[h][1]), _mm512_unpackhi_ps(a[h][0], a[h][1]));
+    const __m512 v = _mm512_add_ps(_mm512_unpacklo_ps(a[h][2], a[h][3]), _mm512_unpackhi_ps(a[h][2], a[h][3]));
+    // Per 128-bit lane: keys 0..3, a quarter of each dot product.
+    x[h] = _mm512_add_ps(_mm512_shuffle_ps(u, v, 0x44), _mm512_shuffle_ps(u, v, 0xEE));
+  }
+  const __m512 y01 = _mm512_add_ps(_mm512_shuffle_f32x4(x[0], x[1], 0x44), _mm512_shuffle_f32x4(x[0], x[1], 0xEE));
+  const __m512 y23 = _mm512_add_ps(_mm512_shuffle_f32x4(x[2], x[3], 0x44), _mm512_shuffle_f32x4(x[2], x[3], 0xEE));
+  return _mm512_add_ps(_mm512_shuffle_f32x4(y01, y23, 0x88), _mm512_shuffle_f32x4(y01, y23, 0xDD));
+}
+
+// Scores of 4 heads (qg, rows dim apart) against 4 keys (kp, rows stride apart): the 4 query
+// and 4 key chunks of each 16 columns are loaded once for 16 multiply-adds.
+void scores_4x4(const float* qg, int64_t dim, const float* kp, int64_t stride, float scale,
+                float* out, int64_t s_stride) {
+  __m512 a[4][4];
+  for (auto& row : a)
+    for (auto& v : row) v = _mm512_setzero_ps();
+  for (int64_t i = 0; i < dim; i += 16) {
+    __m512 qv[4], kv[4];
+    for (int h = 0; h < 4; ++h) qv[h] = _mm512_loadu_ps(qg + h * dim + i);
+    for (int k = 0; k < 4; ++k) kv[k] = _mm512_loadu_ps(kp + k * stride + i);
+    for (int h = 0; h < 4; ++h)
+      for (int k = 0; k < 4; ++k) a[h][k] = _mm512_fmadd_ps(qv[h], kv[k], a[h][k]);
+  }
+  const __m512 s = _mm512_mul_ps(reduce_4x4(a), _mm512_set1_ps(scale));
+  _mm_storeu_ps(out, _mm512_castps512_ps128(s));
+  _mm_storeu_ps(out + s_stride, _mm512_extractf32x4_ps(s, 1));
+  _mm_storeu_ps(out + 2 * s_stride, _mm512_extractf32x4_ps(s, 2));
+  _mm_storeu_ps(out + 3 * s_stride, _mm512_extractf32x4_ps(s, 3));
+}
+
+// out[h] += sum_p w[h][p] v[p] for H heads with dim = 16 * NV: H * NV <= 16 accumulators, so
+// every multiply-add of a position is independent of the others (no latency chain) and each
+// value row is loaded once for all H heads.
+template <int NV, int H>
+void values_heads(const float* w, int64_t w_stride, const float* v, int64_t stride, int64_t n,
+                  float* out) {
+  static_assert(NV * H <= 16);
+  constexpr int64_t dim = 16 * NV;
+  __m512 acc[H][NV];
+  for (int h = 0; h < H; ++h)
+    for (int i = 0; i < NV; ++i) acc[h][i] = _mm512_loadu_ps(out + h * dim + 16 * i);
+  for (int64_t p = 0; p < n; ++p) {
+    const float* vp = v + p * stride;
+    __m512 vv[NV];
+    for (int i = 0; i < NV; ++i) vv[i] = _mm512_loadu_ps(vp + 16 * i);
+    for (int h = 0; h < H; ++h) {
+      const __m512 wp = _mm512_set1_ps(w[h * w_stride + p]);
+      for (int i = 0; i < NV; ++i) acc[h][i] = _mm512_fmadd_ps(wp, vv[i], acc[h][i]);
+    }
+  }
+  for (int h = 0; h < H; ++h)
+    for (int i = 0; i < NV; ++i) _mm512_storeu_ps(out + h * dim + 16 * i, acc[h][i]);
+}
+
+template <int NV>
+void values_group(const float* w, int64_t w_stride, int64_t group, const float* v, int64_t stride,
+                  int64_t n, float* out) {
+  constexpr int H = NV >= 16 ? 1 : 16 / NV > 4 ? 4 : 16 / NV;  // heads per pass
+  int64_t g = 0;
+  for (; g + H <= group; g += H)
+    values_heads<NV, H>(w + g * w_stride, w_stride, v, stride, n, out + g * 16 * NV);
+  for (; g < group; ++g) values_heads<NV, 1>(w + g * w_stride, w_stride, v, stride, n, out + g * 16 * NV);
+}
+
+}  // namespace
+
 void attn_scores(const float* q, int64_t group, int64_t dim, const float* k, int64_t stride,
                  int64_t n, float scale, float* scores, int64_t s_stride) {
-  const int64_t nv = dim / 16;
-  // Four query heads at a time (head sizes a multiple of 16): their 16-lane partial sums
-  // reduce together (a transpose-add tree, 13 ops for 4 sums instead of 4 full horizontal
-  // reductions). Other heads and sizes take dot().
+  // Four query heads x four keys at a time (head sizes a multiple of 16); the last keys and
+  // heads take dot().
   int64_t g0 = 0;
   for (; dim % 16 == 0 && g0 + 4 <= group; g0 += 4) {
     const float* qg = q + g0 * dim;
-    for (int64_t p = 0; p < n; ++p) {
-      const float* kp = k + p * stride;
-      if (p + 2 < n) _mm_prefetch(reinterpret_cast<const char*>(kp + 2 * stride), _MM_HINT_T0);
-      __m512 a[4];
-      for (int h = 0; h < 4; ++h) a[h] = _mm512_setzero_ps();
-      for (int64_t i = 0; i < nv; ++i) {
-        const __m512 kv = _mm512_loadu_ps(kp + 16 * i);
-        for (int h = 0; h < 4; ++h) a[h] = _mm512_fmadd_ps(kv, _mm512_loadu_ps(qg + h * dim + 16 * i), a[h]);
-      }
-      const __m512 s01 = _mm512_add_ps(_mm512_unpacklo_ps(a[0], a[1]), _mm512_unpackhi_ps(a[0], a[1]));
-      const __m512 s23 = _mm512_add_ps(_mm512_unpacklo_ps(a[2], a[3]), _mm512_unpackhi_ps(a[2], a[3]));
-      // Per 128-bit lane: [head 0, 1, 2, 3] partial sums.
-      const __m512 s = _mm512_add_ps(_mm512_shuffle_ps(s01, s23, 0x44), _mm512_shuffle_ps(s01, s23, 0xEE));
-      const __m256 h8 = _mm256_add_ps(_mm512_castps512_ps256(s), _mm512_extractf32x8_ps(s, 1));
-      const __m128 h4 = _mm_mul_ps(_mm_add_ps(_mm256_castps256_ps128(h8), _mm256_extractf128_ps(h8, 1)),
-                                   _mm_set1_ps(scale));
-      alignas(16) float out4[4];
-      _mm_store_ps(out4, h4);
-      for (int h = 0; h < 4; ++h) scores[(g0 + h) * s_stride + p] = out4[h];
-    }
+    int64_t p = 0;
+    for (; p + 4 <= n; p += 4) scores_4x4(qg, dim, k + p * stride, stride, scale, scores + g0 * s_stride + p, s_stride);
+    for (; p < n; ++p)
+      for (int h = 0; h < 4; ++h) scores[(g0 + h) * s_stride + p] = scale * dot(qg + h * dim, k + p * stride, dim);
   }
   for (int64_t g = g0; g < group; ++g)
     for (int64_t p = 0; p < n; ++p) scores[g * s_stride + p] = scale * dot(q + g * dim, k + p * stride, dim);
 }
 
-// Head sizes that are a multiple of 16 up to 256 keep a head's output row in registers over
-// the run; other sizes take axpy.
+// Head sizes that are a multiple of 16 up to 256 keep the output rows of a few heads in
+// registers over the run; other sizes take axpy.
 void attn_values(const float* w, int64_t w_stride, int64_t group, int64_t dim, const float* v,
                  int64_t stride, int64_t n, float* out) {
-  if (dim % 16 != 0 || dim > 256) {
-    for (int64_t p = 0; p < n; ++p)
-      for (int64_t g = 0; g < group; ++g) axpy(w[g * w_stride + p], v + p * stride, out + g * dim, dim);
-    return;
-  }
-  // One query head at a time keeps its output row in registers across the whole run.
-  const int64_t nv = dim / 16;
-  for (int64_t g = 0; g < group; ++g) {
-    __m512 acc[16];
-    float* og = out + g * dim;
-    for (int64_t i = 0; i < nv; ++i) acc[i] = _mm512_loadu_ps(og + 16 * i);
-    const float* wg = w + g * w_stride;
-    for (int64_t p = 0; p < n; ++p) {
-      const __m512 wp = _mm512_set1_ps(wg[p]);
-      const float* vp = v + p * stride;
-      for (int64_t i = 0; i < nv; ++i) acc[i] = _mm512_fmadd_ps(wp, _mm512_loadu_ps(vp + 16 * i), acc[i]);
-    }
-    for (int64_t i = 0; i < nv; ++i) _mm512_storeu_ps(og + 16 * i, acc[i]);
+  switch (dim % 16 == 0 ? dim / 16 : 0) {
+    case 1: return values_group<1>(w, w_stride, group, v, stride, n, out);
+    case 2: return values_group<2>(w, w_stride, group, v, stride, n, out);
+    case 3: return values_group<3>(w, w_stride, group, v, stride, n, out);
+    case 4: return values_group<4>(w, w_stride, group, v, stride, n, out);
+    case 5: return values_group<5>(w, w_stride, group, v, stride, n, out);
+    case 6: return values_group<6>(w, w_stride, group, v, stride, n, out);
+    case 7: return values_group<7>(w, w_stride, group, v, stride, n, out);
+    case 8: return values_group<8>(w, w_stride, group, v, stride, n, out);
+    case 16: return values_group<16>(w, w_stride, group, v, stride, n, out);
+    default:
+      for (int64_t p = 0; p < n; ++p)
+        for (int64_t g = 0; g < group; ++g) axpy(w[g * w_stride + p], v + p * stride, out + g * dim, dim);
   }
 }
 
