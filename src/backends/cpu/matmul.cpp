@@ -281,7 +281,7 @@ void matmul(const KernelTable& table, const TensorView& W, const float* x, int64
     plan.act = plan.act_buf;
     auto prepare = [&](int64_t t0, int64_t t1) { tiles->prepare(x, n_tokens, cols, t0, t1, plan.act_buf); };
     if (n_tokens * cols >= kMinParallelWork)
-      for_each_chunk(pool, n_tokens, 16, prepare);
+      for_each_chunk(pool, n_tokens, 4, prepare);  // a 16-token batch on every thread
     else
       prepare(0, n_tokens);
     return matmul_tiles(*tiles, W, plan, pool);

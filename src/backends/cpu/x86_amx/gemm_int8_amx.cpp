@@ -52,6 +52,9 @@ constexpr int64_t kPrefetchAhead = 2048;
 void prefetch_range(const uint8_t* p, int64_t n) {
   for (int64_t l = 0; l < n; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + l, _MM_HINT_T0);
 }
+void prefetch_l2(const uint8_t* p, int64_t n) {
+  for (int64_t l = 0; l < n; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + l, _MM_HINT_T1);
+}
 
 // Splits 4 chunks of 4-bit levels (chunk c: low nibbles = k-step 2c, high = 2c + 1) into a
 // B tile, minus `offset`.
@@ -241,7 +244,10 @@ void gemm_q8_0_direct(const PackedGemm& p) {
       auto a_tile = [&](int64_t b) __attribute__((always_inline)) { return acts.a_tile(p.act, b, t); };
       auto b_tile = [&](int64_t b) __attribute__((always_inline)) {
         const uint8_t* unit = gw + b * kUnit;
-        if (t == 0) prefetch_range(unit + 8 * kUnit, kUnit);  // tile loads stall on misses
+        if (t == 0) {  // tile loads stall on misses: to L2 far ahead, to L1 near
+          prefetch_l2(unit + 24 * kUnit, kUnit);
+          prefetch_range(unit + 4 * kUnit, kUnit);
+        }
         return unit + 32;
       };
       auto fold = [&](int64_t b, const int32_t* dots, __m512* acc) __attribute__((always_inline)) {
