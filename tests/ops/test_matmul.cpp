@@ -87,6 +87,16 @@ Weights make_weights(DType t, int64_t rows, int64_t cols, std::mt19937_64& rng) 
   return w;
 }
 
+// The natural scale of output (token t, row o): sqrt(sum_i (w_oi x_ti)^2), see tolerance().
+double output_scale(const Weights& w, const float* x, int64_t cols, int64_t t, int64_t o) {
+  double scale2 = 0;
+  for (int64_t i = 0; i < cols; ++i) {
+    const double p = static_cast<double>(w.decoded[o * cols + i]) * x[t * cols + i];
+    scale2 += p * p;
+  }
+  return std::sqrt(scale2) + 1e-30;
+}
+
 std::vector<int64_t> widths(DType t) {
   switch (t) {
     case DType::Q4_K:
@@ -126,12 +136,7 @@ TEST_P(MatmulKernels, MatchReference) {
           cpu::matmul(generic, w.view, x.data(), n_tokens, base.data(), pool);
         for (int64_t t = 0; t < n_tokens; ++t) {
           for (int64_t o = 0; o < rows; ++o) {
-            double scale2 = 0;
-            for (int64_t i = 0; i < cols; ++i) {
-              const double p = static_cast<double>(w.decoded[o * cols + i]) * x[t * cols + i];
-              scale2 += p * p;
-            }
-            const double scale = std::sqrt(scale2) + 1e-30;
+            const double scale = output_scale(w, x.data(), cols, t, o);
             const size_t k = static_cast<size_t>(t * rows + o);
             ASSERT_LE(std::fabs(y[k] - ref[k]) / scale, tolerance(type))
                 << "token " << t << " row " << o << ": got " << y[k] << ", reference " << ref[k];
@@ -196,12 +201,7 @@ TEST_P(InterleavedMatmul, MatchesReferenceAndPlainRows) {
         ops::ref::matmul(pv, x.data(), n_tokens, ref_packed.data());
         for (int64_t t = 0; t < n_tokens; ++t) {
           for (int64_t o = 0; o < rows; ++o) {
-            double scale2 = 0;
-            for (int64_t i = 0; i < cols; ++i) {
-              const double p = static_cast<double>(w.decoded[o * cols + i]) * x[t * cols + i];
-              scale2 += p * p;
-            }
-            const double scale = std::sqrt(scale2) + 1e-30;
+            const double scale = output_scale(w, x.data(), cols, t, o);
             const size_t k = static_cast<size_t>(t * rows + o);
             ASSERT_EQ(ref_packed[k], ref[k]) << "the reference reads packed rows back exactly";
             ASSERT_LE(std::fabs(y[k] - ref[k]) / scale, tolerance(type))
@@ -258,12 +258,7 @@ TEST_P(TiledMatmul, MatchesReferenceAndSingleTokens) {
       for (int64_t t = 0; t < n_tokens; ++t) {
         if (exact) cpu::matmul(table, pv, x.data() + t * cols, 1, single.data(), pool);
         for (int64_t o = 0; o < rows; ++o) {
-          double scale2 = 0;
-          for (int64_t i = 0; i < cols; ++i) {
-            const double p = static_cast<double>(w.decoded[o * cols + i]) * x[t * cols + i];
-            scale2 += p * p;
-          }
-          const double scale = std::sqrt(scale2) + 1e-30;
+          const double scale = output_scale(w, x.data(), cols, t, o);
           const size_t k = static_cast<size_t>(t * rows + o);
           ASSERT_LE(std::fabs(y[k] - ref[k]) / scale, tolerance(type))
               << "token " << t << " row " << o << ": got " << y[k] << ", reference " << ref[k];

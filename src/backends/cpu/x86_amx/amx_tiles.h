@@ -9,6 +9,8 @@
 //
 // AT&T operand order: tdp* src2(B), src1(A), dst(C); C[m][n] += sum_k A[m][k] * B[k][n].
 #pragma once
+#include <immintrin.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -46,6 +48,15 @@ struct AlignedAllocator64 {
 };
 template <typename T>
 using TileBuffer = std::vector<T, AlignedAllocator64<T>>;
+
+// Software prefetch of the n bytes at p (a weight stream the tile loads would stall on), into
+// L1 (prefetch_range) or L2 (prefetch_l2).
+inline void prefetch_range(const uint8_t* p, int64_t n) {
+  for (int64_t l = 0; l < n; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + l, _MM_HINT_T0);
+}
+inline void prefetch_l2(const uint8_t* p, int64_t n) {
+  for (int64_t l = 0; l < n; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + l, _MM_HINT_T1);
+}
 
 // Loads cfg into this thread's tile registers unless it is the configuration they hold.
 // Tile state is per thread; every kernel entry calls this (ldtilecfg also zeroes the tiles).

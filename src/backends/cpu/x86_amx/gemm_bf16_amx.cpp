@@ -51,9 +51,6 @@ constexpr int64_t kTileBytes = 1024;
 constexpr int64_t kStepsPerBlock = 16;  // k-steps of 32 columns per column block
 constexpr int64_t kPrefetchAhead = 2048;
 
-void prefetch_range(const uint8_t* p, int64_t n) {
-  for (int64_t l = 0; l < n; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + l, _MM_HINT_T0);
-}
 
 __m512 widen_bf16(__m256i h) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));

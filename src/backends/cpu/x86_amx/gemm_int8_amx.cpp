@@ -49,12 +49,6 @@ constexpr int kInFlight = 4;  // units whose products are issued ahead of their 
 constexpr int64_t kBTileBytes = 512;  // 8 k-steps x 64 bytes
 constexpr int64_t kPrefetchAhead = 2048;
 
-void prefetch_range(const uint8_t* p, int64_t n) {
-  for (int64_t l = 0; l < n; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + l, _MM_HINT_T0);
-}
-void prefetch_l2(const uint8_t* p, int64_t n) {
-  for (int64_t l = 0; l < n; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + l, _MM_HINT_T1);
-}
 
 // Splits 4 chunks of 4-bit levels (chunk c: low nibbles = k-step 2c, high = 2c + 1) into a
 // B tile, minus `offset`.
