@@ -44,4 +44,10 @@ struct TensorView {
   std::string shape_string() const;  // "[512, 64]"
 };
 
+// One product of several with the same input (ops::matmul_shared_input): y = x · wᵀ.
+struct MatmulOutput {
+  const TensorView* w;
+  float* y;
+};
+
 }  // namespace hearth

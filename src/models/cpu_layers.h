@@ -3,13 +3,17 @@
 // the CPU kernels. Bound to one forward call's batch, KV cache and thread pool.
 #pragma once
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
+#include <span>
 
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 #include "kv/kv_cache.h"
 #include "models/batch.h"
+#include "models/layer_loop.h"
 #include "models/model_config.h"
 #include "ops/attention.h"
 #include "ops/ops.h"
@@ -32,6 +36,12 @@ class CpuLayers {
   }
 
   void matmul(Weight w, const float* x, int64_t n, float* y) { ops::matmul(*w, x, n, y, pool_); }
+  void matmul_shared(const float* x, int64_t n, std::initializer_list<MatmulTo<Weight>> outs) {
+    std::array<MatmulOutput, 8> o;
+    size_t k = 0;
+    for (const auto& t : outs) o[k++] = {*t.w, t.y};
+    ops::matmul_shared_input(std::span<const MatmulOutput>(o.data(), k), x, n, pool_);
+  }
   void rmsnorm(const float* x, Norm w, float* y, int64_t n) {
     rows(n, [&](int64_t t0, int64_t t1) {
       ops::rmsnorm(x + t0 * c_.dim, w, y + t0 * c_.dim, t1 - t0, c_.dim, c_.rms_eps);

@@ -8,6 +8,7 @@
 #pragma once
 #include <concepts>
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 
 namespace hearth {
@@ -28,6 +29,13 @@ struct LayerActivations {
   float *x, *h, *q, *k, *v, *att, *gate, *up;
 };
 
+// One of several products of the same input (matmul_shared): y = x · wᵀ.
+template <class W>
+struct MatmulTo {
+  const W* w;
+  float* y;
+};
+
 // What the layer loop needs from a backend. Shapes (dim, heads, eps, RoPE) are the backend's
 // own knowledge of the model; the KV cache and the batch's positions are bound to it for the
 // call. `layer` is the model's layer index.
@@ -35,6 +43,8 @@ template <class B>
 concept LayerBackend = requires(B& b, const typename B::Weight& w, const typename B::Norm& norm,
                                 const float* cx, float* x, int64_t n, int64_t layer) {
   b.matmul(w, cx, n, x);             // x = cx · Wᵀ (n rows)
+  b.matmul_shared(cx, n, {MatmulTo<typename B::Weight>{&w, x}, MatmulTo<typename B::Weight>{&w, x}});
+                                     // each y = cx · wᵀ, one input for all (may run fused)
   b.rmsnorm(cx, norm, x, n);         // x = rmsnorm(cx) * norm, rows of dim
   b.rope_q(x, n);                    // rotate n rows of query heads at the batch's positions
   b.rope_k(x, n);                    // ... of key heads
@@ -52,9 +62,8 @@ void run_layers(B& b, std::span<const LayerWeightsOf<typename B::Weight, typenam
     const int64_t il = first_layer + static_cast<int64_t>(i);
     // attention block
     b.rmsnorm(s.x, l.attn_norm, s.h, n);
-    b.matmul(l.wq, s.h, n, s.q);
-    b.matmul(l.wk, s.h, n, s.k);
-    b.matmul(l.wv, s.h, n, s.v);
+    using To = MatmulTo<typename B::Weight>;
+    b.matmul_shared(s.h, n, {To{&l.wq, s.q}, To{&l.wk, s.k}, To{&l.wv, s.v}});
     b.rope_q(s.q, n);
     b.rope_k(s.k, n);
     b.store_kv(il, s.k, s.v, n);
@@ -63,8 +72,7 @@ void run_layers(B& b, std::span<const LayerWeightsOf<typename B::Weight, typenam
     b.add(s.x, s.h, n);
     // feed-forward block
     b.rmsnorm(s.x, l.ffn_norm, s.h, n);
-    b.matmul(l.w_gate, s.h, n, s.gate);
-    b.matmul(l.w_up, s.h, n, s.up);
+    b.matmul_shared(s.h, n, {To{&l.w_gate, s.gate}, To{&l.w_up, s.up}});
     b.silu_mul(s.gate, s.up, s.gate, n);
     b.matmul(l.w_down, s.gate, n, s.h);
     b.add(s.x, s.h, n);

@@ -14,6 +14,11 @@ void matmul(const TensorView& W, const float* x, int64_t n_tokens, float* y, Thr
   cpu::matmul(cpu::active_kernels(), W, x, n_tokens, y, pool);
 }
 
+void matmul_shared_input(std::span<const MatmulOutput> outputs, const float* x, int64_t n_tokens,
+                         ThreadPool& pool) {
+  cpu::matmul_shared_input(cpu::active_kernels(), outputs, x, n_tokens, pool);
+}
+
 uint64_t matmul_scratch_bytes(DType weight_type, int64_t cols, int64_t n_tokens) {
   return cpu::matmul_scratch_bytes(cpu::active_kernels(), weight_type, cols, n_tokens);
 }

@@ -4,6 +4,7 @@
 // that the tests use as the yardstick.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "core/tensor.h"
@@ -16,6 +17,13 @@ namespace hearth::ops {
 // activations are quantized to int8 per block (as llama.cpp does), which adds a relative
 // error of about 0.5% per output. x is n_tokens x W.cols(), y is n_tokens x W.rows().
 void matmul(const TensorView& W, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+
+// matmul of each output's matrix with the same x. Matrices of one type and width share one
+// quantization of x and one pass of the thread pool (a layer's Wq, Wk, Wv; Wgate, Wup): fewer
+// hand-offs per layer, and the small products (Wk, Wv) no longer wait alone for the slowest
+// thread. Results are those of matmul, bit for bit.
+void matmul_shared_input(std::span<const MatmulOutput> outputs, const float* x, int64_t n_tokens,
+                         ThreadPool& pool);
 
 // Bytes matmul keeps per calling thread for the prepared activations of n_tokens rows of
 // `cols` against weights of this type (0 for float weights): what the memory planner counts.

@@ -285,6 +285,66 @@ INSTANTIATE_TEST_SUITE_P(Amx, TiledMatmul,
                            return std::string(dtype_name(info.param));
                          });
 
+// Several matrices of one input in one call (a layer's Wq, Wk, Wv): on every level, bit for
+// bit what separate calls give, whether the call fuses them (one type and width, all
+// interleaved: odd group counts make the thread chunks straddle matrices) or falls back to one
+// call each (plain rows, or mixed types).
+class SharedInputMatmul : public ::testing::TestWithParam<std::tuple<Isa, DType>> {};
+
+TEST_P(SharedInputMatmul, EqualsSeparateCalls) {
+  const auto [isa, type] = GetParam();
+  if (!cpu::isa_supported(isa)) GTEST_SKIP() << "this CPU lacks " << cpu::isa_name(isa);
+  const cpu::KernelTable& table = cpu::kernels_for(isa);
+  SCOPED_TRACE(seed_note());
+  auto rng = make_rng(std::string("shared") + cpu::isa_name(isa) + dtype_name(type));
+  ThreadPool pool(3);
+  const int64_t cols = type == DType::Q4_K ? 512 : 544;
+  struct Matrix {
+    Weights w;
+    std::vector<uint8_t> packed;
+    TensorView view;
+  };
+  std::vector<Matrix> ms;
+  for (int64_t rows : {48, 16, 80}) {  // 3, 1 and 5 row groups
+    Matrix m{make_weights(type, rows, cols, rng), {}, {}};
+    m.packed.resize(m.w.bytes.size());
+    cpu::pack_rows16(type, m.w.bytes.data(), rows, cols, m.packed.data());
+    m.view = m.w.view;
+    m.view.data = m.packed.data();
+    m.view.layout = RowLayout::Interleaved16;
+    ms.push_back(std::move(m));
+  }
+  const Weights other = make_weights(type == DType::F16 ? DType::BF16 : DType::F16, 32, cols, rng);
+  for (int64_t n_tokens : {1, 3, 12, 16, 33, 70}) {
+    const auto x = uniform(rng, static_cast<size_t>(n_tokens * cols));
+    for (int variant = 0; variant < 3; ++variant) {  // fused, plain rows, mixed types
+      SCOPED_TRACE(::testing::Message() << dtype_name(type) << " on " << table.name << ": tokens "
+                                        << n_tokens << " variant " << variant);
+      std::vector<const TensorView*> views;
+      for (const Matrix& m : ms) views.push_back(variant == 1 ? &m.w.view : &m.view);
+      if (variant == 2) views.push_back(&other.view);
+      std::vector<std::vector<float>> fused(views.size()), separate(views.size());
+      std::vector<MatmulOutput> outs;
+      for (size_t i = 0; i < views.size(); ++i) {
+        fused[i].assign(static_cast<size_t>(n_tokens * views[i]->rows()), NAN);
+        separate[i].assign(fused[i].size(), NAN);
+        outs.push_back({views[i], fused[i].data()});
+        cpu::matmul(table, *views[i], x.data(), n_tokens, separate[i].data(), pool);
+      }
+      cpu::matmul_shared_input(table, outs, x.data(), n_tokens, pool);
+      for (size_t i = 0; i < views.size(); ++i)
+        for (size_t k = 0; k < fused[i].size(); ++k)
+          ASSERT_EQ(fused[i][k], separate[i][k]) << "matrix " << i << " output " << k;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllIsas, SharedInputMatmul,
+                         ::testing::Combine(::testing::Values(Isa::Generic, Isa::Avx2, Isa::Avx512, Isa::Amx),
+                                            ::testing::Values(DType::Q8_0, DType::Q4_0, DType::Q4_K,
+                                                              DType::F16, DType::BF16)),
+                         param_name);
+
 TEST(InterleavedMatmul, WhichMatricesArePackable) {
   EXPECT_TRUE(cpu::packable(DType::Q8_0, 32, 64));
   EXPECT_TRUE(cpu::packable(DType::Q4_0, 16, 32));

@@ -3,6 +3,7 @@
 // level (to test or compare the fallbacks; asking for more than the CPU has gives what it has).
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "backends/cpu/kernels.h"
@@ -31,6 +32,12 @@ const MatmulKernel& matmul_kernel(const KernelTable& table, DType weight_type);
 // active_kernels()). Validates W (dtype, block multiple, size, alignment) with clear errors.
 void matmul(const KernelTable& table, const TensorView& W, const float* x, int64_t n_tokens,
             float* y, ThreadPool& pool);
+
+// The products of several matrices with the same input (a layer's Wq, Wk and Wv; Wgate and
+// Wup), as matmul computes each: matrices of one type and width in the interleaved layout
+// share one preparation of the activations and one pass of the thread pool.
+void matmul_shared_input(const KernelTable& table, std::span<const MatmulOutput> outputs, const float* x,
+                         int64_t n_tokens, ThreadPool& pool);
 
 // The matrix-unit product a batch of n_tokens against interleaved weights runs on, or null
 // (the kernel's interleaved tiles serve it).

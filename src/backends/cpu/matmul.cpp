@@ -5,6 +5,7 @@
 // n_tokens / kTokenTile times from cache rather than n_tokens times. (A cache-blocked GEMM
 // for long prompts plugs in here later, as another tile function per table.)
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <memory>
 #include <new>
@@ -144,69 +145,120 @@ void fill_block_sums(uint8_t* act_row, int64_t cols) {
   }
 }
 
-// A batch on the matrix units, against interleaved weights: groups split over the threads,
-// each thread runs all tokens over its groups.
-void matmul_tiles(const GemmKernel& gemm, const TensorView& W, const MatmulPlan& plan,
-                  ThreadPool& pool) {
-  const int64_t groups = W.rows() / kPackRows;
+// A batch on the matrix units, against interleaved weights: row groups [g0, g1) of W, all
+// tokens.
+void tile_groups(const GemmKernel& gemm, const TensorView& W, const MatmulPlan& plan, int64_t g0,
+                 int64_t g1) {
   const int64_t group_bytes = kPackRows * W.row_bytes();
-  auto run_groups = [&](int64_t g0, int64_t g1) {
-    PackedGemm p;
-    p.w = static_cast<const uint8_t*>(W.data) + g0 * group_bytes;
-    p.n_groups = g1 - g0;
-    p.cols = W.cols();
-    p.act = plan.act;
-    p.n_tokens = plan.n_tokens;
-    p.y = plan.y + g0 * kPackRows;
-    p.y_stride = plan.rows;
-    gemm.fn(p);
-  };
-  if (plan.rows * W.cols() * plan.n_tokens < kMinParallelWork || pool.size() == 1)
-    run_groups(0, groups);
-  else
-    for_each_chunk(pool, groups, 2, run_groups);
+  PackedGemm p;
+  p.w = static_cast<const uint8_t*>(W.data) + g0 * group_bytes;
+  p.n_groups = g1 - g0;
+  p.cols = W.cols();
+  p.act = plan.act;
+  p.n_tokens = plan.n_tokens;
+  p.y = plan.y + g0 * kPackRows;
+  p.y_stride = plan.rows;
+  gemm.fn(p);
 }
 
-// A matrix in the 16-row interleaved layout: the table's interleaved kernel over pairs of row
-// groups and tiles of tokens (the pair's weights stay in L2 while the token tiles pass), or,
-// for a table without one, rows unpacked group by group into the file layout for its tiles.
-void matmul_interleaved(const MatmulKernel& kernel, const TensorView& W, const MatmulPlan& plan,
-                        ThreadPool& pool) {
-  const int64_t groups = W.rows() / kPackRows, cols = W.cols(), n_tokens = plan.n_tokens;
+// A matrix in the 16-row interleaved layout, row groups [g0, g1): the table's interleaved
+// kernel over pairs of row groups and tiles of tokens (the pair's weights stay in L2 while the
+// token tiles pass), or, for a table without one, rows unpacked group by group into the file
+// layout for its tiles.
+void interleaved_groups(const MatmulKernel& kernel, const TensorView& W, const MatmulPlan& plan,
+                        int64_t g0, int64_t g1) {
+  const int64_t cols = W.cols(), n_tokens = plan.n_tokens;
   const int64_t group_bytes = kPackRows * W.row_bytes();
   const auto* w = static_cast<const uint8_t*>(W.data);
-  auto run_groups = [&](int64_t g0, int64_t g1) {
-    if (kernel.packed) {
-      for (int64_t g = g0; g < g1; g += 2)
-        for (int64_t t0 = 0; t0 < n_tokens; t0 += kPackedTokenTile) {
-          PackedTile t;
-          t.w = w + g * group_bytes;
-          t.n_groups = std::min<int64_t>(2, g1 - g);
-          t.cols = cols;
-          t.act = plan.act + t0 * plan.act_stride;
-          t.act_stride = plan.act_stride;
-          t.n_tokens = static_cast<int>(std::min<int64_t>(kPackedTokenTile, n_tokens - t0));
-          t.y = plan.y + t0 * plan.rows + g * kPackRows;
-          t.y_stride = plan.rows;
-          t.first_pass = t0 == 0;
-          kernel.packed(t);
-        }
-      return;
-    }
-    thread_local std::vector<uint8_t> rows_buf;
-    rows_buf.resize(static_cast<size_t>(kPackRows * plan.row_bytes));
-    MatmulPlan rows_plan = plan;
-    rows_plan.w = rows_buf.data();
-    for (int64_t g = g0; g < g1; ++g) {
-      unpack_rows16(W.dtype, w, cols, g * kPackRows, kPackRows, rows_buf.data());
-      rows_plan.y = plan.y + g * kPackRows;  // y rows stay plan.rows apart
-      rows_plan.run_rows(0, kPackRows);
-    }
+  if (kernel.packed) {
+    for (int64_t g = g0; g < g1; g += 2)
+      for (int64_t t0 = 0; t0 < n_tokens; t0 += kPackedTokenTile) {
+        PackedTile t;
+        t.w = w + g * group_bytes;
+        t.n_groups = std::min<int64_t>(2, g1 - g);
+        t.cols = cols;
+        t.act = plan.act + t0 * plan.act_stride;
+        t.act_stride = plan.act_stride;
+        t.n_tokens = static_cast<int>(std::min<int64_t>(kPackedTokenTile, n_tokens - t0));
+        t.y = plan.y + t0 * plan.rows + g * kPackRows;
+        t.y_stride = plan.rows;
+        t.first_pass = t0 == 0;
+        kernel.packed(t);
+      }
+    return;
+  }
+  thread_local std::vector<uint8_t> rows_buf;
+  rows_buf.resize(static_cast<size_t>(kPackRows * plan.row_bytes));
+  MatmulPlan rows_plan = plan;
+  rows_plan.w = rows_buf.data();
+  for (int64_t g = g0; g < g1; ++g) {
+    unpack_rows16(W.dtype, w, cols, g * kPackRows, kPackRows, rows_buf.data());
+    rows_plan.y = plan.y + g * kPackRows;  // y rows stay plan.rows apart
+    rows_plan.run_rows(0, kPackRows);
+  }
+}
+
+// The plan of one call before its activations are prepared.
+MatmulPlan plan_for(const MatmulKernel& kernel, const TensorView& W, const float* x,
+                    int64_t n_tokens, float* y) {
+  MatmulPlan plan;
+  plan.tile = kernel.tile;
+  plan.w = static_cast<const uint8_t*>(W.data);
+  plan.row_bytes = W.row_bytes();
+  plan.rows = W.rows();
+  plan.cols = W.cols();
+  plan.x = x;
+  plan.n_tokens = n_tokens;
+  plan.y = y;
+  return plan;
+}
+
+// Prepares plan's activations for W (the tile product's layout when `tiles`, else int8 rows
+// for quantized weights, else x as it is), on the pool when the batch is large enough.
+void prepare_activations(const KernelTable& table, const MatmulKernel& kernel, const TensorView& W,
+                         const GemmKernel* tiles, MatmulPlan& plan, ThreadPool& pool) {
+  thread_local Scratch scratch;
+  const float* x = plan.x;
+  const int64_t n_tokens = plan.n_tokens, cols = plan.cols;
+  if (tiles) {
+    // The tile product lays the activations out in its own tile order.
+    plan.act_buf = scratch.get(static_cast<size_t>(tiles->act_bytes(n_tokens, cols)));
+    plan.act = plan.act_buf;
+    auto prepare = [&](int64_t t0, int64_t t1) { tiles->prepare(x, n_tokens, cols, t0, t1, plan.act_buf); };
+    if (n_tokens * cols >= kMinParallelWork)
+      for_each_chunk(pool, n_tokens, 4, prepare);  // a 16-token batch on every thread
+    else
+      prepare(0, n_tokens);
+    return;
+  }
+  // Activations: as given for float weights, else quantized once for all rows.
+  plan.act = reinterpret_cast<const uint8_t*>(x);
+  plan.act_stride = cols * static_cast<int64_t>(sizeof(float));
+  if (kernel.act == ActFormat::F32) return;
+  plan.act_stride = act_layout(kernel.act, cols).row_bytes;
+  plan.act_buf = scratch.get(matmul_scratch_bytes(table, W.dtype, cols, n_tokens));
+  plan.act = plan.act_buf;
+  plan.quantize = kernel.act == ActFormat::Q8_32 ? table.quantize_q8_32 : table.quantize_q8_256;
+  const bool sums = W.layout == RowLayout::Interleaved16 && kernel.packed != nullptr &&
+                    kernel.act == ActFormat::Q8_32;
+  auto quantize = [&](int64_t t0, int64_t t1) {
+    plan.quantize_tokens(t0, t1);
+    if (sums)
+      for (int64_t t = t0; t < t1; ++t) fill_block_sums(plan.act_buf + t * plan.act_stride, cols);
   };
-  if (plan.rows * cols * n_tokens < kMinParallelWork || pool.size() == 1)
-    run_groups(0, groups);
+  if (n_tokens > 1 && n_tokens * cols >= kMinParallelWork)
+    for_each_chunk(pool, n_tokens, 1, quantize);
   else
-    for_each_chunk(pool, groups, 2, run_groups);
+    quantize(0, n_tokens);
+}
+
+// Row groups [g0, g1) of an interleaved W, on whichever path the plan's activations are for.
+void run_groups(const MatmulKernel& kernel, const GemmKernel* tiles, const TensorView& W,
+                const MatmulPlan& plan, int64_t g0, int64_t g1) {
+  if (tiles)
+    tile_groups(*tiles, W, plan, g0, g1);
+  else
+    interleaved_groups(kernel, W, plan, g0, g1);
 }
 
 }  // namespace
@@ -262,56 +314,71 @@ void matmul(const KernelTable& table, const TensorView& W, const float* x, int64
     return;
   }
   const int64_t work = rows * cols * n_tokens;
-
-  MatmulPlan plan;
-  plan.tile = kernel.tile;
-  plan.w = static_cast<const uint8_t*>(W.data);
-  plan.row_bytes = W.row_bytes();
-  plan.rows = rows;
-  plan.cols = cols;
-  plan.x = x;
-  plan.n_tokens = n_tokens;
-  plan.y = y;
-  thread_local Scratch scratch;
-  const GemmKernel* tiles =
-      W.layout == RowLayout::Interleaved16 ? gemm_for(kernel, n_tokens) : nullptr;
-  if (tiles) {
-    // The tile product lays the activations out in its own tile order.
-    plan.act_buf = scratch.get(static_cast<size_t>(tiles->act_bytes(n_tokens, cols)));
-    plan.act = plan.act_buf;
-    auto prepare = [&](int64_t t0, int64_t t1) { tiles->prepare(x, n_tokens, cols, t0, t1, plan.act_buf); };
-    if (n_tokens * cols >= kMinParallelWork)
-      for_each_chunk(pool, n_tokens, 4, prepare);  // a 16-token batch on every thread
+  MatmulPlan plan = plan_for(kernel, W, x, n_tokens, y);
+  const bool interleaved = W.layout == RowLayout::Interleaved16;
+  const GemmKernel* tiles = interleaved ? gemm_for(kernel, n_tokens) : nullptr;
+  prepare_activations(table, kernel, W, tiles, plan, pool);
+  if (interleaved) {
+    const int64_t groups = rows / kPackRows;
+    auto run = [&](int64_t g0, int64_t g1) { run_groups(kernel, tiles, W, plan, g0, g1); };
+    if (work < kMinParallelWork || pool.size() == 1)
+      run(0, groups);
     else
-      prepare(0, n_tokens);
-    return matmul_tiles(*tiles, W, plan, pool);
+      for_each_chunk(pool, groups, 2, run);
+    return;
   }
-  // Activations: as given for float weights, else quantized once for all rows.
-  plan.act = reinterpret_cast<const uint8_t*>(x);
-  plan.act_stride = cols * static_cast<int64_t>(sizeof(float));
-  if (kernel.act != ActFormat::F32) {
-    plan.act_stride = act_layout(kernel.act, cols).row_bytes;
-    plan.act_buf = scratch.get(matmul_scratch_bytes(table, W.dtype, cols, n_tokens));
-    plan.act = plan.act_buf;
-    plan.quantize = kernel.act == ActFormat::Q8_32 ? table.quantize_q8_32 : table.quantize_q8_256;
-    const bool sums = W.layout == RowLayout::Interleaved16 && kernel.packed != nullptr &&
-                      kernel.act == ActFormat::Q8_32;
-    auto quantize = [&](int64_t t0, int64_t t1) {
-      plan.quantize_tokens(t0, t1);
-      if (sums)
-        for (int64_t t = t0; t < t1; ++t) fill_block_sums(plan.act_buf + t * plan.act_stride, cols);
-    };
-    if (n_tokens > 1 && n_tokens * cols >= kMinParallelWork)
-      for_each_chunk(pool, n_tokens, 1, quantize);
-    else
-      quantize(0, n_tokens);
-  }
-  if (W.layout == RowLayout::Interleaved16) return matmul_interleaved(kernel, W, plan, pool);
   if (work < kMinParallelWork || pool.size() == 1)
     plan.run_rows(0, rows);
   else
     for_each_chunk(pool, rows, n_tokens == 1 ? 8 : kRowBlock,
                    [&](int64_t r0, int64_t r1) { plan.run_rows(r0, r1); });
+}
+
+void matmul_shared_input(const KernelTable& table, std::span<const MatmulOutput> outputs, const float* x,
+                         int64_t n_tokens, ThreadPool& pool) {
+  // One activation preparation and one parallel section serve them all when the matrices
+  // take the same path: one type and width, all interleaved (a model's Wq, Wk, Wv).
+  constexpr size_t kMaxFused = 8;
+  bool fused = outputs.size() > 1 && outputs.size() <= kMaxFused && n_tokens > 0;
+  for (const MatmulOutput& o : outputs) {
+    validate(*o.w, x, n_tokens, o.y);
+    const TensorView& first = *outputs.front().w;
+    fused = fused && o.w->layout == RowLayout::Interleaved16 && o.w->dtype == first.dtype &&
+            o.w->cols() == first.cols() && o.w->cols() > 0 && o.w->rows() > 0;
+  }
+  if (!fused) {
+    for (const MatmulOutput& o : outputs) matmul(table, *o.w, x, n_tokens, o.y, pool);
+    return;
+  }
+  const TensorView& first = *outputs.front().w;
+  const MatmulKernel& kernel = matmul_kernel(table, first.dtype);
+  const GemmKernel* tiles = gemm_for(kernel, n_tokens);
+  std::array<MatmulPlan, kMaxFused> plans;
+  std::array<int64_t, kMaxFused + 1> first_group{};  // matrix i's groups: [first_group[i], first_group[i + 1])
+  int64_t work = 0;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const TensorView& W = *outputs[i].w;
+    plans[i] = plan_for(kernel, W, x, n_tokens, outputs[i].y);
+    first_group[i + 1] = first_group[i] + W.rows() / kPackRows;
+    work += W.rows() * W.cols() * n_tokens;
+  }
+  prepare_activations(table, kernel, first, tiles, plans[0], pool);
+  for (size_t i = 1; i < outputs.size(); ++i) {
+    plans[i].act = plans[0].act;
+    plans[i].act_buf = plans[0].act_buf;
+    plans[i].act_stride = plans[0].act_stride;
+  }
+  auto run = [&](int64_t g0, int64_t g1) {
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      const int64_t lo = std::max(g0, first_group[i]), hi = std::min(g1, first_group[i + 1]);
+      if (lo < hi) run_groups(kernel, tiles, *outputs[i].w, plans[i], lo - first_group[i], hi - first_group[i]);
+    }
+  };
+  const int64_t groups = first_group[outputs.size()];
+  if (work < kMinParallelWork || pool.size() == 1)
+    run(0, groups);
+  else
+    for_each_chunk(pool, groups, 2, run);
 }
 
 }  // namespace hearth::cpu

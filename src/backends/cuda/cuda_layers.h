@@ -4,8 +4,10 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 
 #include "backends/cuda/cuda_api.h"
+#include "models/layer_loop.h"
 #include "models/model_config.h"
 
 namespace hearth::cuda {
@@ -46,6 +48,9 @@ class CudaLayers {
 
   void matmul(const Weight& w, const float* x, int64_t n, float* y) {
     cuda::matmul(w, x, n, y, matmul_scratch_, stream_);
+  }
+  void matmul_shared(const float* x, int64_t n, std::initializer_list<MatmulTo<Weight>> outs) {
+    for (const auto& t : outs) matmul(*t.w, x, n, t.y);
   }
   void rmsnorm(const float* x, Norm w, float* y, int64_t n) {
     cuda::rmsnorm(x, w, y, n, c_.dim, c_.rms_eps, stream_);
