@@ -14,6 +14,17 @@ int64_t first_position(int64_t pos, int64_t window) {
   return window > 0 ? std::max<int64_t>(0, pos - window + 1) : 0;
 }
 
+// One KV head's slice of `count` cache rows (rows `stride` floats apart), towards L1: the rows
+// of a head are a strided walk over scattered blocks, which the hardware prefetchers follow
+// poorly, and a decode step's attention is bound by that read.
+void prefetch_rows(const float* first_row, int64_t count, int64_t stride, int64_t head_dim) {
+  const int64_t bytes = head_dim * static_cast<int64_t>(sizeof(float));
+  for (int64_t r = 0; r < count; ++r) {
+    const char* row = reinterpret_cast<const char*>(first_row + r * stride);
+    for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(row + b);
+  }
+}
+
 }  // namespace
 
 // Work item = (token, KV head): the group of query heads that share one KV head are scored
@@ -46,26 +57,35 @@ void attention(const float* q, int64_t n_tokens, const int32_t* positions, const
       const PagedKV& cache = kv[t];
       const float* q_group = q + t * q_stride + kvh * group * s.head_dim;
       float* out_group = out + t * q_stride + kvh * group * s.head_dim;
-      // Runs of consecutive positions within one cache block.
-      auto for_each_run = [&](auto&& fn) {
+      // Runs of consecutive positions within one cache block; the next run's rows of this
+      // head (row(pos): its keys or values) are fetched while this one is computed.
+      auto for_each_run = [&](auto&& row, auto&& fn) {
+        auto run_at = [&](int64_t p) {
+          const int64_t pos = first + p;
+          return std::min(n - p, cache.block_size - pos % cache.block_size);
+        };
+        prefetch_rows(row(first), run_at(0), cache.kv_dim, s.head_dim);
         for (int64_t p = 0; p < n;) {
           const int64_t pos = first + p;
-          const int64_t run = std::min(n - p, cache.block_size - pos % cache.block_size);
+          const int64_t run = run_at(p);
+          if (p + run < n) prefetch_rows(row(pos + run), run_at(p + run), cache.kv_dim, s.head_dim);
           fn(p, pos, run);
           p += run;
         }
       };
-      for_each_run([&](int64_t p, int64_t pos, int64_t run) {
-        kernels.attn_scores(q_group, group, s.head_dim, cache.key(pos) + kvh * s.head_dim,
-                            cache.kv_dim, run, s.scale, scores.data() + p, n);
+      auto key_row = [&](int64_t pos) { return cache.key(pos) + kvh * s.head_dim; };
+      auto value_row = [&](int64_t pos) { return cache.value(pos) + kvh * s.head_dim; };
+      for_each_run(key_row, [&](int64_t p, int64_t pos, int64_t run) {
+        kernels.attn_scores(q_group, group, s.head_dim, key_row(pos), cache.kv_dim, run, s.scale,
+                            scores.data() + p, n);
       });
       for (int64_t g = 0; g < group; ++g) {
         kernels.softmax(scores.data() + g * n, n);
         std::fill(out_group + g * s.head_dim, out_group + (g + 1) * s.head_dim, 0.0f);
       }
-      for_each_run([&](int64_t p, int64_t pos, int64_t run) {
-        kernels.attn_values(scores.data() + p, n, group, s.head_dim,
-                            cache.value(pos) + kvh * s.head_dim, cache.kv_dim, run, out_group);
+      for_each_run(value_row, [&](int64_t p, int64_t pos, int64_t run) {
+        kernels.attn_values(scores.data() + p, n, group, s.head_dim, value_row(pos), cache.kv_dim,
+                            run, out_group);
       });
     }
   });
