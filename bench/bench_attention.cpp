@@ -1,6 +1,6 @@
 // Attention over the paged KV cache alone, on TinyLlama-1.1B's shape (32 query heads sharing
-// 4 KV heads of 64): one decode step of one sequence at a long context, and a prompt's
-// causal attention. Reported as multiply-adds per second (q.k and weights x v) and, for
+// 4 KV heads of 64): one decode step of one sequence at a long context, one of 16 sequences
+// stepping together, and a prompt's causal attention. Reported as multiply-adds per second (q.k and weights x v) and, for
 // decode, the KV bytes read per second (one layer's cache, 22 layers' worth of copies so it
 // streams from memory as in a forward pass).
 //   build/bench/bench_attention
@@ -83,6 +83,42 @@ void BM_attention(benchmark::State& state) {
     state.counters["kv_GBps"] = benchmark::Counter(
         static_cast<double>(n_ctx * kKvDim * 2 * sizeof(float)), benchmark::Counter::kIsIterationInvariantRate);
 }
+
+// Batched decode: range(2) sequences, each one token at context range(0), their blocks drawn
+// from one shuffled cache (as the server's scheduler steps them together).
+void BM_attention_batch(benchmark::State& state) {
+  const int64_t n_ctx = state.range(0), n_seqs = state.range(2);
+  ThreadPool pool(static_cast<int>(state.range(1)));
+  const int64_t blocks_per_seq = (n_ctx + kBlock - 1) / kBlock;
+  const auto& c = caches(blocks_per_seq * kBlock * n_seqs);
+  std::vector<int32_t> positions(static_cast<size_t>(n_seqs), static_cast<int32_t>(n_ctx - 1));
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> q(static_cast<size_t>(n_seqs * kHeads * kHeadDim)), out(q.size());
+  for (float& v : q) v = normal(rng);
+  const ops::AttentionShape shape{kHeads, kKvHeads, kHeadDim, 0.125f, 0};
+  std::vector<ops::PagedKV> views(static_cast<size_t>(n_seqs));
+  size_t layer = 0;
+  for (auto _ : state) {
+    const Cache& l = c[layer++ % c.size()];
+    for (int64_t s = 0; s < n_seqs; ++s)
+      views[static_cast<size_t>(s)] = {l.keys.data(), l.values.data(), l.table.data() + s * blocks_per_seq,
+                                       blocks_per_seq, kBlock, kKvDim};
+    ops::attention(q.data(), n_seqs, positions.data(), views.data(), shape, out.data(), pool);
+    benchmark::DoNotOptimize(out.data());
+  }
+  const double attended = static_cast<double>(n_ctx * n_seqs);
+  state.counters["GMACps"] = benchmark::Counter(attended * kHeads * kHeadDim * 2 / 1e9,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["kv_GBps"] = benchmark::Counter(attended * kKvDim * 2 * sizeof(float),
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+
+BENCHMARK(BM_attention_batch)
+    ->ArgNames({"ctx", "threads", "seqs"})
+    ->Args({128, 2, 16})
+    ->Args({512, 2, 16})
+    ->UseRealTime();
 
 BENCHMARK(BM_attention)
     ->ArgNames({"ctx", "threads", "prompt", "hot"})

@@ -39,10 +39,16 @@ void check(const Case& c, uint32_t seed) {
   std::vector<ops::PagedKV> views;
   for (int32_t s : seqs) views.push_back(cache.view(0, s));
   const ops::AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, 0.35f, c.window};
-  ThreadPool pool(2);
-  ops::attention(q.data(), n, positions.data(), views.data(), shape, out.data(), pool);
   ops::ref::attention(q.data(), n, positions.data(), views.data(), shape, expected.data());
-  for (int64_t i = 0; i < n * q_dim; ++i) ASSERT_NEAR(out[i], expected[i], 1e-5) << "seed " << seed << " at " << i;
+  // 2 threads: 4 tokens are enough to give each its tokens' KV heads all together; 3 split
+  // every token's heads over the threads.
+  for (int threads : {2, 3}) {
+    ThreadPool pool(threads);
+    std::fill(out.begin(), out.end(), NAN);
+    ops::attention(q.data(), n, positions.data(), views.data(), shape, out.data(), pool);
+    for (int64_t i = 0; i < n * q_dim; ++i)
+      ASSERT_NEAR(out[i], expected[i], 1e-5) << "seed " << seed << " at " << i << ", " << threads << " threads";
+  }
 }
 
 }  // namespace
