@@ -40,8 +40,7 @@ void check(const Case& c, uint32_t seed) {
   for (int32_t s : seqs) views.push_back(cache.view(0, s));
   const ops::AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, 0.35f, c.window};
   ops::ref::attention(q.data(), n, positions.data(), views.data(), shape, expected.data());
-  // 2 threads: 4 tokens are enough to give each its tokens' KV heads all together; 3 split
-  // every token's heads over the threads.
+  // Two and three threads: the (token, KV head) items split evenly and unevenly.
   for (int threads : {2, 3}) {
     ThreadPool pool(threads);
     std::fill(out.begin(), out.end(), NAN);
