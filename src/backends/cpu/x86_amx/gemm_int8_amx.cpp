@@ -134,7 +134,12 @@ template <bool kSignedB, typename ATile, typename BTile, typename Fold>
   if (u < n_units) step(u, T0{});
   if (u + 1 < n_units) step(u + 1, T1{});
   if (u + 2 < n_units) step(u + 2, T2{});
-  for (int64_t m = 0; m < n_valid; ++m) _mm512_storeu_ps(y + m * y_stride, acc[m]);
+  // Constant indices only: one acc[m] with a run-time m (a loop to n_valid) would make the
+  // compiler keep all 16 accumulators in memory, a load and a store per multiply-add.
+  [&]<size_t... M>(std::index_sequence<M...>) __attribute__((always_inline)) {
+    ((static_cast<int64_t>(M) < n_valid ? _mm512_storeu_ps(y + static_cast<int64_t>(M) * y_stride, acc[M]) : void()),
+     ...);
+  }(std::make_index_sequence<16>{});
 }
 
 // B tiles built ahead of their products (one token tile): slot i % kSlots holds unit i.
