@@ -25,6 +25,8 @@ void prefetch_rows(const float* first_row, int64_t count, int64_t stride, int64_
   }
 }
 
+constexpr int64_t kPrefetchMaxTokens = 64;  // batches up to this many tokens prefetch KV rows
+
 }  // namespace
 
 // Work item = (token, KV head): the group of query heads that share one KV head are scored
@@ -44,6 +46,9 @@ void attention(const float* q, int64_t n_tokens, const int32_t* positions, const
   // The inner loops (q.k, softmax, weights x v) on this CPU's vector units: at a long context
   // they are a large share of a decode step.
   const cpu::KernelTable& kernels = cpu::active_kernels();
+  // Decode steps read a cache that sits in memory; a prompt's keys and values were just
+  // written and are still in cache, where the prefetches only cost (6% of its attention).
+  const bool prefetch = n_tokens <= kPrefetchMaxTokens;
   pool.parallel_for(n_tokens * s.n_kv_heads, [&](int64_t begin, int64_t end, int) {
     thread_local std::vector<float> scores;  // [group][n_positions]
     // Grown once per call to the batch's widest span, to exactly that size (what
@@ -64,11 +69,11 @@ void attention(const float* q, int64_t n_tokens, const int32_t* positions, const
           const int64_t pos = first + p;
           return std::min(n - p, cache.block_size - pos % cache.block_size);
         };
-        prefetch_rows(row(first), run_at(0), cache.kv_dim, s.head_dim);
+        if (prefetch) prefetch_rows(row(first), run_at(0), cache.kv_dim, s.head_dim);
         for (int64_t p = 0; p < n;) {
           const int64_t pos = first + p;
           const int64_t run = run_at(p);
-          if (p + run < n) prefetch_rows(row(pos + run), run_at(p + run), cache.kv_dim, s.head_dim);
+          if (prefetch && p + run < n) prefetch_rows(row(pos + run), run_at(p + run), cache.kv_dim, s.head_dim);
           fn(p, pos, run);
           p += run;
         }
