@@ -48,6 +48,16 @@ const std::vector<Cache>& caches(int64_t n_positions) {
   return c;
 }
 
+const ops::AttentionShape kShape{kHeads, kKvHeads, kHeadDim, 0.125f, 0};
+
+std::vector<float> random_queries(int64_t n_tokens) {
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> q(static_cast<size_t>(n_tokens * kHeads * kHeadDim));
+  for (float& v : q) v = normal(rng);
+  return q;
+}
+
 // range(0): context (decode) or prompt length; range(1): threads; range(2): 1 = prompt;
 // range(3): 1 = the same cache every time (cache-resident: the kernels' arithmetic alone).
 void BM_attention(benchmark::State& state) {
@@ -60,18 +70,15 @@ void BM_attention(benchmark::State& state) {
   std::vector<int32_t> positions(static_cast<size_t>(n_tokens));
   for (int64_t t = 0; t < n_tokens; ++t)
     positions[static_cast<size_t>(t)] = static_cast<int32_t>(prompt ? t : n_ctx - 1);
-  std::mt19937 rng(1);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> q(static_cast<size_t>(n_tokens * kHeads * kHeadDim)), out(q.size());
-  for (float& v : q) v = normal(rng);
-  const ops::AttentionShape shape{kHeads, kKvHeads, kHeadDim, 0.125f, 0};
+  const std::vector<float> q = random_queries(n_tokens);
+  std::vector<float> out(q.size());
   std::vector<ops::PagedKV> views(static_cast<size_t>(n_tokens));
   size_t layer = 0;
   for (auto _ : state) {
     const Cache& l = c[hot ? 0 : layer++ % c.size()];
     for (auto& v : views)
       v = {l.keys.data(), l.values.data(), l.table.data(), static_cast<int64_t>(l.table.size()), kBlock, kKvDim};
-    ops::attention(q.data(), n_tokens, positions.data(), views.data(), shape, out.data(), pool);
+    ops::attention(q.data(), n_tokens, positions.data(), views.data(), kShape, out.data(), pool);
     benchmark::DoNotOptimize(out.data());
   }
   // Positions attended: n_ctx per decode step; 1 + 2 + ... + n_ctx for a causal prompt.
@@ -92,11 +99,8 @@ void BM_attention_batch(benchmark::State& state) {
   const int64_t blocks_per_seq = (n_ctx + kBlock - 1) / kBlock;
   const auto& c = caches(blocks_per_seq * kBlock * n_seqs);
   std::vector<int32_t> positions(static_cast<size_t>(n_seqs), static_cast<int32_t>(n_ctx - 1));
-  std::mt19937 rng(1);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> q(static_cast<size_t>(n_seqs * kHeads * kHeadDim)), out(q.size());
-  for (float& v : q) v = normal(rng);
-  const ops::AttentionShape shape{kHeads, kKvHeads, kHeadDim, 0.125f, 0};
+  const std::vector<float> q = random_queries(n_seqs);
+  std::vector<float> out(q.size());
   std::vector<ops::PagedKV> views(static_cast<size_t>(n_seqs));
   size_t layer = 0;
   for (auto _ : state) {
@@ -104,7 +108,7 @@ void BM_attention_batch(benchmark::State& state) {
     for (int64_t s = 0; s < n_seqs; ++s)
       views[static_cast<size_t>(s)] = {l.keys.data(), l.values.data(), l.table.data() + s * blocks_per_seq,
                                        blocks_per_seq, kBlock, kKvDim};
-    ops::attention(q.data(), n_seqs, positions.data(), views.data(), shape, out.data(), pool);
+    ops::attention(q.data(), n_seqs, positions.data(), views.data(), kShape, out.data(), pool);
     benchmark::DoNotOptimize(out.data());
   }
   const double attended = static_cast<double>(n_ctx * n_seqs);
