@@ -51,10 +51,10 @@ using TileBuffer = std::vector<T, AlignedAllocator64<T>>;
 
 // Software prefetch of the n bytes at p (a weight stream the tile loads would stall on), into
 // L1 (prefetch_range) or L2 (prefetch_l2).
-inline void prefetch_range(const uint8_t* p, int64_t n) {
+[[gnu::always_inline]] inline void prefetch_range(const uint8_t* p, int64_t n) {
   for (int64_t l = 0; l < n; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + l, _MM_HINT_T0);
 }
-inline void prefetch_l2(const uint8_t* p, int64_t n) {
+[[gnu::always_inline]] inline void prefetch_l2(const uint8_t* p, int64_t n) {
   for (int64_t l = 0; l < n; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + l, _MM_HINT_T1);
 }
 

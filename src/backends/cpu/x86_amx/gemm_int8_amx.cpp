@@ -65,7 +65,7 @@ void split_nibbles(const uint8_t* chunks, uint8_t* tile, int offset) {
 // The prepared activations (gemm_*_int8 prepare): the int8 levels as A tiles,
 // [unit][token][32 bytes] (one tile = 16 tokens of one 32-column unit, contiguous), then the
 // per-token values the folds broadcast, [unit][token] floats: Q8_0 / Q4_0 the block scale;
-// Q4_K the super-block scale dx and dx * (sum of the sub-block's levels). The levels and scales
+// Q4_K the super-block scale dx and the sum of the sub-block's levels. The levels and scales
 // are those of the single-token kernels' quantization (the AVX-512 quantize_act_q8_*), so the
 // integer dots and their folding agree bit for bit. Padding tokens are zeros.
 struct Int8Acts {
@@ -289,8 +289,11 @@ void gemm_q8_0_direct(const PackedGemm& p) {
 }
 
 // ---------------------------------------------------------------- Q4_K
-// Per sub-block s = 8 sb + j (32 columns): acc = fma(float(dot), scale_s * dx, acc), then
-// acc -= min_s * (dx * sum of the token's 32 levels), as the AVX-512 kernel does.
+// Per sub-block j of a super-block (32 columns), as the AVX-512 kernel does: the super-block's
+// partial sum part = float(dot) * scale_j - min_j * (sum of the token's 32 levels), started by
+// j = 0; after j = 7, acc += part * dx (the token's super-block scale), once per 256 columns
+// instead of once per sub-block. The running acc lives in memory (acc_mem), the partial sums
+// in the 16 registers group_tokens hands the fold, which hold acc after the last super-block.
 void gemm_q4_k_sub_blocks(const PackedGemm& p) {
   use_config(kInt8Config);
   const int64_t nsb = p.cols / 256, n_sub = nsb * 8;
@@ -302,19 +305,36 @@ void gemm_q4_k_sub_blocks(const PackedGemm& p) {
     tiles.resize(static_cast<size_t>(n_sub * kBTileBytes));
     scales.resize(static_cast<size_t>(n_sub * 32));
   }
-  // Sub-block s's 16 row scales and mins (scale * dx and min * dx * sum folded per token).
+  thread_local TileBuffer<float> acc_buf(16 * 16);  // acc_mem: [token][16 rows]
+  float* acc_mem = acc_buf.data();
+  // Sub-block s's 16 row scales (d * sc) and mins (dmin * m) against token tile t.
   auto fold_with = [&](int64_t t, __m512 scale, __m512 min, int64_t s, const int32_t* dots,
-                       __m512* acc) __attribute__((always_inline)) {
-    const float* dx = acts.table(p.act, 0, s, 16 * t);
-    const float* xsum = acts.table(p.act, 1, s, 16 * t);
-    [&]<size_t... M>(std::index_sequence<M...>) __attribute__((always_inline)) {
-      ((acc[M] = _mm512_fnmadd_ps(
-            min, _mm512_set1_ps(xsum[M]),
-            _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(dots + 16 * M)),
-                            _mm512_mul_ps(scale, _mm512_set1_ps(dx[M])), acc[M]))),
-       ...);
-    }(std::make_index_sequence<16>{});
+                       __m512* part) __attribute__((always_inline)) {
+    const int j = static_cast<int>(s % 8);
+    const float* bsum = acts.table(p.act, 1, s, 16 * t);
+    if (j == 0)
+      [&]<size_t... M>(std::index_sequence<M...>) __attribute__((always_inline)) {
+        ((part[M] = _mm512_fnmadd_ps(min, _mm512_set1_ps(bsum[M]),
+                                     _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_load_si512(dots + 16 * M)), scale))),
+         ...);
+      }(std::make_index_sequence<16>{});
+    else
+      [&]<size_t... M>(std::index_sequence<M...>) __attribute__((always_inline)) {
+        ((part[M] = _mm512_fnmadd_ps(
+              min, _mm512_set1_ps(bsum[M]),
+              _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(dots + 16 * M)), scale, part[M]))),
+         ...);
+      }(std::make_index_sequence<16>{});
+    if (j == 7) {
+      const float* dx = acts.table(p.act, 0, s, 16 * t);
+      [&]<size_t... M>(std::index_sequence<M...>) __attribute__((always_inline)) {
+        ((part[M] = _mm512_fmadd_ps(part[M], _mm512_set1_ps(dx[M]), _mm512_load_ps(acc_mem + 16 * M)),
+          _mm512_store_ps(acc_mem + 16 * M, part[M])),
+         ...);
+      }(std::make_index_sequence<16>{});
+    }
   };
+  auto clear_acc = [&] { std::fill(acc_mem, acc_mem + 16 * 16, 0.0f); };
   auto out = [&](int64_t g, int64_t t) { return p.y + 16 * t * p.y_stride + 16 * g; };
   if (p.n_tokens <= 16) {
     // One token tile: B tiles built ahead into a ring, scales at the fold (as gemm_q4_0).
@@ -342,6 +362,7 @@ void gemm_q4_k_sub_blocks(const PackedGemm& p) {
         fold_with(0, x86::q4k_scale(dv, base + kQ4kScalesOffset, j, false),
                   x86::q4k_scale(mv, base + kQ4kScalesOffset, j, true), s, dots, acc);
       };
+      clear_acc();
       group_tokens<false>(a_tile, n_sub, b_tile, fold, p.n_tokens, out(g, 0), p.y_stride);
     }
     return;
@@ -369,6 +390,7 @@ void gemm_q4_k_sub_blocks(const PackedGemm& p) {
       fold_with(t, _mm512_load_ps(scales.data() + 32 * s), _mm512_load_ps(scales.data() + 32 * s + 16),
                 s, dots, acc);
     };
+    clear_acc();
     group_tokens<false>(a_tile, n_sub, b_tile, fold, n, out(g, t), p.y_stride);
   };
   for_groups(p, prepare, run_tile);
@@ -376,7 +398,7 @@ void gemm_q4_k_sub_blocks(const PackedGemm& p) {
 
 // Prepared activations: each token quantized exactly as the single-token kernels do it, then
 // scattered into the tile layout (Int8Acts). Tables: Q4_0 the block scale; Q8_0 the block scale
-// and 128 * the block's level sum (int32); Q4_K dx and dx * the sub-block's level sum.
+// and 128 * the block's level sum (int32); Q4_K dx and the sub-block's level sum (as a float).
 enum class Acts { Q4_0, Q8_0, Q4_K };
 constexpr int n_tables(Acts a) { return a == Acts::Q4_0 ? 1 : 2; }
 
@@ -410,7 +432,7 @@ void prepare_int8(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, in
         const auto* s16 = reinterpret_cast<const int16_t*>(row.data() + layout.sums_offset);
         const float dx = d[u / 8];
         *acts.table(dst, 0, u, t) = dx;
-        *acts.table(dst, 1, u, t) = dx * static_cast<float>(s16[2 * u] + s16[2 * u + 1]);
+        *acts.table(dst, 1, u, t) = static_cast<float>(s16[2 * u] + s16[2 * u + 1]);
       } else {
         *acts.table(dst, 0, u, t) = d[u];
         if constexpr (kKind == Acts::Q8_0) {

@@ -159,8 +159,10 @@ void packed_tile(const PackedTile& t) {
 // ---------------------------------------------------------------- Q4_K
 // Per super-block of 256 and group: the 16 rows' 6-bit sub-block scales and mins unpack with
 // byte-vector ops (one lane per row), then per sub-block j of 32 elements and token:
-// 8 vpdpbusd on the unsigned levels, acc += dot * (d * sc_j) * dx and
-// acc -= (dmin * m_j) * dx * sum(x of sub-block j). Q4_K levels are unsigned already.
+// 8 vpdpbusd on the unsigned levels, part = dot * (d * sc_j) - (dmin * m_j) * sum(x of j)
+// (started by j = 0), and after the 8 sub-blocks acc += part * dx: the token's scale once per
+// super-block, not once per sub-block. The AMX batch kernel (x86_amx/gemm_int8_amx.cpp)
+// does the same operations in the same order. Q4_K levels are unsigned already.
 
 constexpr int64_t kQ4kGroupBytes = 16 * 144;
 
@@ -185,6 +187,7 @@ void q4k_group_tile(const uint8_t* w, int64_t nsb, const Q4kActs* acts, float* y
       dv[g] = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(base[g])));
       mv[g] = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(base[g] + 32)));
     }
+    __m512 part[NG][NT];  // the super-block's partial sums, before dx
     for (int j = 0; j < 8; ++j) {
       __m512 scale[NG], min[NG];
       for (int g = 0; g < NG; ++g) {
@@ -217,16 +220,18 @@ void q4k_group_tile(const uint8_t* w, int64_t nsb, const Q4kActs* acts, float* y
         }
       }
       for (int t = 0; t < NT; ++t) {
-        const float dx = acts[t].d[b];
         const int16_t* s16 = acts[t].sums + 16 * b + 2 * j;
-        const __m512 xsum = _mm512_set1_ps(dx * static_cast<float>(s16[0] + s16[1]));
-        const __m512 vdx = _mm512_set1_ps(dx);
+        const __m512 xsum = _mm512_set1_ps(static_cast<float>(s16[0] + s16[1]));
         for (int g = 0; g < NG; ++g) {
-          acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[g][t]), _mm512_mul_ps(scale[g], vdx),
-                                      acc[g][t]);
-          acc[g][t] = _mm512_fnmadd_ps(min[g], xsum, acc[g][t]);
+          const __m512 d = _mm512_cvtepi32_ps(dot[g][t]);
+          part[g][t] = j == 0 ? _mm512_mul_ps(d, scale[g]) : _mm512_fmadd_ps(d, scale[g], part[g][t]);
+          part[g][t] = _mm512_fnmadd_ps(min[g], xsum, part[g][t]);
         }
       }
+    }
+    for (int t = 0; t < NT; ++t) {
+      const __m512 vdx = _mm512_set1_ps(acts[t].d[b]);
+      for (int g = 0; g < NG; ++g) acc[g][t] = _mm512_fmadd_ps(part[g][t], vdx, acc[g][t]);
     }
   }
   for (int g = 0; g < NG; ++g)
