@@ -158,12 +158,13 @@ struct BRing {
 // paths fetch A tile u + kInFlight when they start unit u. (Q8_0's in-place path does better
 // without: its weight prefetches already fill the load ports.)
 [[gnu::always_inline]] inline void prefetch_a_tile(const Int8Acts& acts, const uint8_t* act, int64_t u) {
-  if (u + kInFlight < acts.units) prefetch_range(acts.a_tile(act, u + kInFlight, 0), 512);
+  if (u + kInFlight < acts.units) prefetch_lines<512>(acts.a_tile(act, u + kInFlight, 0));
 }
 
-[[gnu::always_inline]] inline void prefetch_units(const uint8_t* stream, int64_t i, int64_t unit_bytes) {
-  prefetch_l2(stream + (i + 24) * unit_bytes, unit_bytes);
-  prefetch_range(stream + (i + 4) * unit_bytes, unit_bytes);
+template <int64_t kUnitBytes>
+[[gnu::always_inline]] inline void prefetch_units(const uint8_t* stream, int64_t i) {
+  prefetch_lines<kUnitBytes, _MM_HINT_T1>(stream + (i + 24) * kUnitBytes);
+  prefetch_lines<kUnitBytes>(stream + (i + 4) * kUnitBytes);
 }
 static_assert(BRing::kSlots > BRing::kAhead + kInFlight);
 
@@ -221,7 +222,7 @@ void gemm_q4_0(const PackedGemm& p) {
     const int64_t total = p.n_groups * nb;
     auto build = [&](int64_t i) __attribute__((always_inline)) {
       if (i >= total) return;
-      prefetch_units(p.w, i, kUnit);
+      prefetch_units<kUnit>(p.w, i);
       convert(p.w + i * kUnit, ring.slot(i));
     };
     for (int64_t i = 0; i < BRing::kAhead; ++i) build(i);
@@ -264,8 +265,8 @@ void gemm_q8_0_direct(const PackedGemm& p) {
       auto b_tile = [&](int64_t b) __attribute__((always_inline)) {
         const uint8_t* unit = gw + b * kUnit;
         if (t == 0) {  // tile loads stall on misses: to L2 far ahead, to L1 near
-          prefetch_l2(unit + 24 * kUnit, kUnit);
-          prefetch_range(unit + 4 * kUnit, kUnit);
+          prefetch_lines<kUnit, _MM_HINT_T1>(unit + 24 * kUnit);
+          prefetch_lines<kUnit>(unit + 4 * kUnit);
         }
         return unit + 32;
       };
@@ -342,7 +343,7 @@ void gemm_q4_k_sub_blocks(const PackedGemm& p) {
     const int64_t total = p.n_groups * n_sub;
     auto build = [&](int64_t i) __attribute__((always_inline)) {
       if (i >= total) return;
-      prefetch_units(p.w, i, kQ4kGroupBytes / 8);  // a super-block's bytes per sub-block
+      prefetch_units<kQ4kGroupBytes / 8>(p.w, i);  // a super-block's bytes per sub-block
       split_nibbles(p.w + i / 8 * kQ4kGroupBytes + kQ4kLevelsOffset + i % 8 * 256, ring.slot(i), 0);
     };
     for (int64_t i = 0; i < BRing::kAhead; ++i) build(i);
