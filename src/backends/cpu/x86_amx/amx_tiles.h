@@ -57,13 +57,14 @@ inline void prefetch_range(const uint8_t* p, int64_t n) {
 inline void prefetch_l2(const uint8_t* p, int64_t n) {
   for (int64_t l = 0; l < n; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + l, _MM_HINT_T1);
 }
-// The same for a size known when compiling (kHint: _MM_HINT_T0 into L1, _MM_HINT_T1 into L2),
-// always expanded in place: the int8 kernels' hot loops must not call out for their
-// prefetches, and in a large kernel GCC had stopped inlining the loops above (16-sequence Q4_K
-// decode fell from 7x to 5.6x with the weight loads missing again).
-template <int64_t kBytes, _mm_hint kHint = _MM_HINT_T0>
+// The same for a size known when compiling (kLocality: 3 into L1 (prefetcht0), 2 into L2
+// (prefetcht1)), always expanded in place: the int8 kernels' hot loops must not call out for
+// their prefetches, and in a large kernel GCC had stopped inlining the loops above
+// (16-sequence Q4_K decode fell from 7x to 5.6x with the weight loads missing again).
+inline constexpr int kToL1 = 3, kToL2 = 2;
+template <int64_t kBytes, int kLocality = kToL1>
 [[gnu::always_inline]] inline void prefetch_lines(const uint8_t* p) {
-  for (int64_t l = 0; l < kBytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + l, kHint);
+  for (int64_t l = 0; l < kBytes; l += 64) __builtin_prefetch(p + l, 0, kLocality);
 }
 
 // Loads cfg into this thread's tile registers unless it is the configuration they hold.

@@ -163,7 +163,7 @@ struct BRing {
 
 template <int64_t kUnitBytes>
 [[gnu::always_inline]] inline void prefetch_units(const uint8_t* stream, int64_t i) {
-  prefetch_lines<kUnitBytes, _MM_HINT_T1>(stream + (i + 24) * kUnitBytes);
+  prefetch_lines<kUnitBytes, kToL2>(stream + (i + 24) * kUnitBytes);
   prefetch_lines<kUnitBytes>(stream + (i + 4) * kUnitBytes);
 }
 static_assert(BRing::kSlots > BRing::kAhead + kInFlight);
@@ -265,7 +265,7 @@ void gemm_q8_0_direct(const PackedGemm& p) {
       auto b_tile = [&](int64_t b) __attribute__((always_inline)) {
         const uint8_t* unit = gw + b * kUnit;
         if (t == 0) {  // tile loads stall on misses: to L2 far ahead, to L1 near
-          prefetch_lines<kUnit, _MM_HINT_T1>(unit + 24 * kUnit);
+          prefetch_lines<kUnit, kToL2>(unit + 24 * kUnit);
           prefetch_lines<kUnit>(unit + 4 * kUnit);
         }
         return unit + 32;
