@@ -37,7 +37,11 @@ class CpuLayers {
 
   void matmul(Weight w, const float* x, int64_t n, float* y) { ops::matmul(*w, x, n, y, pool_); }
   void matmul_shared(const float* x, int64_t n, std::initializer_list<MatmulTo<Weight>> outs) {
-    std::array<MatmulOutput, 8> o;
+    std::array<MatmulOutput, 4> o;  // the layer loop passes 2 or 3
+    if (outs.size() > o.size()) {
+      for (const auto& t : outs) matmul(*t.w, x, n, t.y);
+      return;
+    }
     size_t k = 0;
     for (const auto& t : outs) o[k++] = {*t.w, t.y};
     ops::matmul_shared_input(std::span<const MatmulOutput>(o.data(), k), x, n, pool_);

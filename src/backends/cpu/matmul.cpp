@@ -261,6 +261,45 @@ void run_groups(const MatmulKernel& kernel, const GemmKernel* tiles, const Tenso
     interleaved_groups(kernel, W, plan, g0, g1);
 }
 
+// At most this many matrices share one pass (a layer has 3: Wq, Wk, Wv).
+constexpr size_t kMaxShared = 8;
+
+// The products of interleaved matrices of one type and width (outputs, 1 to kMaxShared) with
+// the same x: the activations prepared once, then all their row groups, matrix after matrix,
+// split over the pool in one pass.
+void interleaved_products(const KernelTable& table, std::span<const MatmulOutput> outputs,
+                          const float* x, int64_t n_tokens, ThreadPool& pool) {
+  const TensorView& first = *outputs.front().w;
+  const MatmulKernel& kernel = matmul_kernel(table, first.dtype);
+  const GemmKernel* tiles = gemm_for(kernel, n_tokens);
+  std::array<MatmulPlan, kMaxShared> plans;
+  std::array<int64_t, kMaxShared + 1> first_group{};  // matrix i's groups: [first_group[i], first_group[i + 1])
+  int64_t work = 0;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const TensorView& W = *outputs[i].w;
+    plans[i] = plan_for(kernel, W, x, n_tokens, outputs[i].y);
+    first_group[i + 1] = first_group[i] + W.rows() / kPackRows;
+    work += W.rows() * W.cols() * n_tokens;
+  }
+  prepare_activations(table, kernel, first, tiles, plans[0], pool);
+  for (size_t i = 1; i < outputs.size(); ++i) {
+    plans[i].act = plans[0].act;
+    plans[i].act_buf = plans[0].act_buf;
+    plans[i].act_stride = plans[0].act_stride;
+  }
+  auto run = [&](int64_t g0, int64_t g1) {
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      const int64_t lo = std::max(g0, first_group[i]), hi = std::min(g1, first_group[i + 1]);
+      if (lo < hi) run_groups(kernel, tiles, *outputs[i].w, plans[i], lo - first_group[i], hi - first_group[i]);
+    }
+  };
+  const int64_t groups = first_group[outputs.size()];
+  if (work < kMinParallelWork || pool.size() == 1)
+    run(0, groups);
+  else
+    for_each_chunk(pool, groups, 2, run);
+}
+
 }  // namespace
 
 const GemmKernel* gemm_for(const MatmulKernel& kernel, int64_t n_tokens) {
@@ -313,20 +352,13 @@ void matmul(const KernelTable& table, const TensorView& W, const float* x, int64
     std::fill(y, y + n_tokens * rows, 0.0f);
     return;
   }
+  if (W.layout == RowLayout::Interleaved16) {
+    const MatmulOutput output{&W, y};
+    return interleaved_products(table, std::span<const MatmulOutput>(&output, 1), x, n_tokens, pool);
+  }
   const int64_t work = rows * cols * n_tokens;
   MatmulPlan plan = plan_for(kernel, W, x, n_tokens, y);
-  const bool interleaved = W.layout == RowLayout::Interleaved16;
-  const GemmKernel* tiles = interleaved ? gemm_for(kernel, n_tokens) : nullptr;
-  prepare_activations(table, kernel, W, tiles, plan, pool);
-  if (interleaved) {
-    const int64_t groups = rows / kPackRows;
-    auto run = [&](int64_t g0, int64_t g1) { run_groups(kernel, tiles, W, plan, g0, g1); };
-    if (work < kMinParallelWork || pool.size() == 1)
-      run(0, groups);
-    else
-      for_each_chunk(pool, groups, 2, run);
-    return;
-  }
+  prepare_activations(table, kernel, W, nullptr, plan, pool);
   if (work < kMinParallelWork || pool.size() == 1)
     plan.run_rows(0, rows);
   else
@@ -338,47 +370,15 @@ void matmul_shared_input(const KernelTable& table, std::span<const MatmulOutput>
                          int64_t n_tokens, ThreadPool& pool) {
   // One activation preparation and one parallel section serve them all when the matrices
   // take the same path: one type and width, all interleaved (a model's Wq, Wk, Wv).
-  constexpr size_t kMaxFused = 8;
-  bool fused = outputs.size() > 1 && outputs.size() <= kMaxFused && n_tokens > 0;
+  bool shared = outputs.size() > 1 && outputs.size() <= kMaxShared && n_tokens > 0;
   for (const MatmulOutput& o : outputs) {
     validate(*o.w, x, n_tokens, o.y);
     const TensorView& first = *outputs.front().w;
-    fused = fused && o.w->layout == RowLayout::Interleaved16 && o.w->dtype == first.dtype &&
-            o.w->cols() == first.cols() && o.w->cols() > 0 && o.w->rows() > 0;
+    shared = shared && o.w->layout == RowLayout::Interleaved16 && o.w->dtype == first.dtype &&
+             o.w->cols() == first.cols() && o.w->cols() > 0 && o.w->rows() > 0;
   }
-  if (!fused) {
-    for (const MatmulOutput& o : outputs) matmul(table, *o.w, x, n_tokens, o.y, pool);
-    return;
-  }
-  const TensorView& first = *outputs.front().w;
-  const MatmulKernel& kernel = matmul_kernel(table, first.dtype);
-  const GemmKernel* tiles = gemm_for(kernel, n_tokens);
-  std::array<MatmulPlan, kMaxFused> plans;
-  std::array<int64_t, kMaxFused + 1> first_group{};  // matrix i's groups: [first_group[i], first_group[i + 1])
-  int64_t work = 0;
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    const TensorView& W = *outputs[i].w;
-    plans[i] = plan_for(kernel, W, x, n_tokens, outputs[i].y);
-    first_group[i + 1] = first_group[i] + W.rows() / kPackRows;
-    work += W.rows() * W.cols() * n_tokens;
-  }
-  prepare_activations(table, kernel, first, tiles, plans[0], pool);
-  for (size_t i = 1; i < outputs.size(); ++i) {
-    plans[i].act = plans[0].act;
-    plans[i].act_buf = plans[0].act_buf;
-    plans[i].act_stride = plans[0].act_stride;
-  }
-  auto run = [&](int64_t g0, int64_t g1) {
-    for (size_t i = 0; i < outputs.size(); ++i) {
-      const int64_t lo = std::max(g0, first_group[i]), hi = std::min(g1, first_group[i + 1]);
-      if (lo < hi) run_groups(kernel, tiles, *outputs[i].w, plans[i], lo - first_group[i], hi - first_group[i]);
-    }
-  };
-  const int64_t groups = first_group[outputs.size()];
-  if (work < kMinParallelWork || pool.size() == 1)
-    run(0, groups);
-  else
-    for_each_chunk(pool, groups, 2, run);
+  if (shared) return interleaved_products(table, outputs, x, n_tokens, pool);
+  for (const MatmulOutput& o : outputs) matmul(table, *o.w, x, n_tokens, o.y, pool);
 }
 
 }  // namespace hearth::cpu

@@ -49,17 +49,13 @@ struct AlignedAllocator64 {
 template <typename T>
 using TileBuffer = std::vector<T, AlignedAllocator64<T>>;
 
-// Software prefetch of the n bytes at p (a weight stream the tile loads would stall on), into
-// L1 (prefetch_range) or L2 (prefetch_l2).
+// Software prefetch of the n bytes at p (a weight stream the tile loads would stall on) into L1.
 inline void prefetch_range(const uint8_t* p, int64_t n) {
   for (int64_t l = 0; l < n; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + l, _MM_HINT_T0);
 }
-inline void prefetch_l2(const uint8_t* p, int64_t n) {
-  for (int64_t l = 0; l < n; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + l, _MM_HINT_T1);
-}
-// The same for a size known when compiling (kLocality: 3 into L1 (prefetcht0), 2 into L2
-// (prefetcht1)), always expanded in place: the int8 kernels' hot loops must not call out for
-// their prefetches, and in a large kernel GCC had stopped inlining the loops above
+// The same for a size known when compiling, into L1 (kToL1: prefetcht0) or L2 (kToL2:
+// prefetcht1), always expanded in place: the int8 kernels' hot loops must not call out for
+// their prefetches, and in a large kernel GCC had stopped inlining the loop above
 // (16-sequence Q4_K decode fell from 7x to 5.6x with the weight loads missing again).
 inline constexpr int kToL1 = 3, kToL2 = 2;
 template <int64_t kBytes, int kLocality = kToL1>

@@ -51,7 +51,6 @@ constexpr int64_t kTileBytes = 1024;
 constexpr int64_t kStepsPerBlock = 16;  // k-steps of 32 columns per column block
 constexpr int64_t kPrefetchAhead = 2048;
 
-
 __m512 widen_bf16(__m256i h) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }

@@ -149,10 +149,6 @@ struct BRing {
   uint8_t* slot(int64_t i) { return tiles[i % kSlots]; }
 };
 
-// Before building unit i of a weight stream of unit_bytes per unit: its lines a few units
-// ahead into L1, far ahead into L2. Without it the build's loads miss and stall the tile
-// products queued behind them (a 16-token Q4_K step spent ~40% there); the hardware
-// prefetcher does not run far enough ahead of this access pattern.
 // The A tiles of all units (16 x 32 bytes each) outgrow L1 beside the weight stream of the
 // nibble formats, and a tile load that misses stalls the products queued behind it: the ring
 // paths fetch A tile u + kInFlight when they start unit u. (Q8_0's in-place path does better
@@ -161,6 +157,10 @@ struct BRing {
   if (u + kInFlight < acts.units) prefetch_lines<512>(acts.a_tile(act, u + kInFlight, 0));
 }
 
+// Before building unit i of a weight stream of kUnitBytes per unit: its lines a few units
+// ahead into L1, far ahead into L2. Without it the build's loads miss and stall the tile
+// products queued behind them (a 16-token Q4_K step spent ~40% there); the hardware
+// prefetcher does not run far enough ahead of this access pattern.
 template <int64_t kUnitBytes>
 [[gnu::always_inline]] inline void prefetch_units(const uint8_t* stream, int64_t i) {
   prefetch_lines<kUnitBytes, kToL2>(stream + (i + 24) * kUnitBytes);
