@@ -77,7 +77,8 @@ void BM_attention(benchmark::State& state) {
   for (auto _ : state) {
     const Cache& l = c[hot ? 0 : layer++ % c.size()];
     for (auto& v : views)
-      v = {l.keys.data(), l.values.data(), l.table.data(), static_cast<int64_t>(l.table.size()), kBlock, kKvDim};
+      v = {l.keys.data(), l.values.data(), l.table.data(), static_cast<int64_t>(l.table.size()), kBlock, kKvDim,
+           kHeadDim};
     ops::attention(q.data(), n_tokens, positions.data(), views.data(), kShape, out.data(), pool);
     benchmark::DoNotOptimize(out.data());
   }
@@ -107,7 +108,7 @@ void BM_attention_batch(benchmark::State& state) {
     const Cache& l = c[layer++ % c.size()];
     for (int64_t s = 0; s < n_seqs; ++s)
       views[static_cast<size_t>(s)] = {l.keys.data(), l.values.data(), l.table.data() + s * blocks_per_seq,
-                                       blocks_per_seq, kBlock, kKvDim};
+                                       blocks_per_seq, kBlock, kKvDim, kHeadDim};
     ops::attention(q.data(), n_seqs, positions.data(), views.data(), kShape, out.data(), pool);
     benchmark::DoNotOptimize(out.data());
   }

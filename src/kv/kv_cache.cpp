@@ -1,5 +1,7 @@
 #include "kv/kv_cache.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace hearth::kv {
@@ -20,9 +22,10 @@ bool BlockAllocator::allocate(int32_t& block) {
 void BlockAllocator::release(int32_t block) { free_.push_back(block); }
 
 KVCache::KVCache(const KVCacheConfig& config) : config_(config), allocator_(config.n_blocks) {
-  if (config.n_layers <= 0 || config.kv_dim <= 0 || config.block_size <= 0 || config.n_blocks <= 0)
-    fail("invalid KV cache shape: {} layers, kv_dim {}, block size {}, {} blocks", config.n_layers,
-         config.kv_dim, config.block_size, config.n_blocks);
+  if (config.n_layers <= 0 || config.kv_dim <= 0 || config.block_size <= 0 || config.n_blocks <= 0 ||
+      config.head_dim < 0 || config.kv_dim % config.head_size() != 0)
+    fail("invalid KV cache shape: {} layers, kv_dim {}, head size {}, block size {}, {} blocks",
+         config.n_layers, config.kv_dim, config.head_size(), config.block_size, config.n_blocks);
   // Half of the pool's bytes are keys, half values.
   const size_t n = static_cast<size_t>(config.bytes() / 2 / KVCacheConfig::kElementBytes);
   keys_.assign(n, 0.0f);
@@ -82,20 +85,30 @@ const std::vector<int32_t>& KVCache::table(int32_t seq) const {
   return it->second;
 }
 
-float* KVCache::row(std::vector<float>& store, int64_t layer, int32_t seq, int64_t pos) {
+int64_t KVCache::offset(int64_t layer, int32_t seq, int64_t pos) const {
   const auto& blocks = table(seq);
   const int64_t bi = pos / config_.block_size;
   if (pos < 0 || bi >= static_cast<int64_t>(blocks.size()))
     fail("internal error: position {} of sequence {} is outside its reserved KV blocks", pos, seq);
   const int64_t block_elems = config_.block_size * config_.kv_dim;
   const int64_t layer_elems = config_.n_blocks * block_elems;
-  return store.data() + layer * layer_elems + blocks[bi] * block_elems +
-         (pos % config_.block_size) * config_.kv_dim;
+  return layer * layer_elems + blocks[bi] * block_elems + (pos % config_.block_size) * config_.head_size();
 }
 
-float* KVCache::key_row(int64_t layer, int32_t seq, int64_t pos) { return row(keys_, layer, seq, pos); }
-float* KVCache::value_row(int64_t layer, int32_t seq, int64_t pos) {
-  return row(values_, layer, seq, pos);
+void KVCache::store(int64_t layer, int32_t seq, int64_t pos, const float* key, const float* value) {
+  const int64_t at = offset(layer, seq, pos), hd = config_.head_size();
+  const int64_t head_stride = config_.block_size * hd;
+  for (int64_t h = 0; h * hd < config_.kv_dim; ++h) {
+    std::copy_n(key + h * hd, hd, keys_.data() + at + h * head_stride);
+    std::copy_n(value + h * hd, hd, values_.data() + at + h * head_stride);
+  }
+}
+
+float* KVCache::key(int64_t layer, int32_t seq, int64_t pos, int64_t head) {
+  return keys_.data() + offset(layer, seq, pos) + head * config_.block_size * config_.head_size();
+}
+float* KVCache::value(int64_t layer, int32_t seq, int64_t pos, int64_t head) {
+  return values_.data() + offset(layer, seq, pos) + head * config_.block_size * config_.head_size();
 }
 
 ops::PagedKV KVCache::view(int64_t layer, int32_t seq) const {
@@ -103,7 +116,7 @@ ops::PagedKV KVCache::view(int64_t layer, int32_t seq) const {
   const int64_t layer_elems = config_.n_blocks * config_.block_size * config_.kv_dim;
   return ops::PagedKV{keys_.data() + layer * layer_elems, values_.data() + layer * layer_elems,
                       blocks.data(), static_cast<int64_t>(blocks.size()), config_.block_size,
-                      config_.kv_dim};
+                      config_.kv_dim, config_.head_size()};
 }
 
 }  // namespace hearth::kv

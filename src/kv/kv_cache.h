@@ -17,6 +17,9 @@ struct KVCacheConfig {
   int64_t kv_dim = 0;        // n_kv_heads * head_dim
   int64_t block_size = 16;   // tokens per block
   int64_t n_blocks = 0;      // total blocks in the pool (per layer)
+  int64_t head_dim = 0;      // floats per KV head; 0: kv_dim (a single head)
+
+  int64_t head_size() const { return head_dim > 0 ? head_dim : kv_dim; }
 
   // What KVCache stores per element: F32 keys and values.
   static constexpr int64_t kElementBytes = sizeof(float);
@@ -68,14 +71,17 @@ class KVCache {
     return (n_tokens + config_.block_size - 1) / config_.block_size;
   }
 
-  // Rows to write this token's key and value into (kv_dim floats each).
-  float* key_row(int64_t layer, int32_t seq, int64_t pos);
-  float* value_row(int64_t layer, int32_t seq, int64_t pos);
+  // Writes this token's key and value (kv_dim floats each, heads one after another) at `pos`.
+  void store(int64_t layer, int32_t seq, int64_t pos, const float* key, const float* value);
+  // One KV head's key or value at `pos` (head_size() floats).
+  float* key(int64_t layer, int32_t seq, int64_t pos, int64_t head = 0);
+  float* value(int64_t layer, int32_t seq, int64_t pos, int64_t head = 0);
   // What attention reads for `seq` in `layer`.
   ops::PagedKV view(int64_t layer, int32_t seq) const;
 
  private:
-  float* row(std::vector<float>& store, int64_t layer, int32_t seq, int64_t pos);
+  // Offset of (pos, head 0) in a layer; fails for a position outside the reserved blocks.
+  int64_t offset(int64_t layer, int32_t seq, int64_t pos) const;
   const std::vector<int32_t>& table(int32_t seq) const;
 
   enum class Tables { Unused, Reserved, External };
@@ -84,7 +90,7 @@ class KVCache {
   KVCacheConfig config_;
   Tables tables_mode_ = Tables::Unused;
   BlockAllocator allocator_;
-  std::vector<float> keys_;    // [layer][block][row][kv_dim]
+  std::vector<float> keys_;    // [layer][block][head][row][head_size] (ops::PagedKV)
   std::vector<float> values_;  // same layout
   std::unordered_map<int32_t, std::vector<int32_t>> tables_;
 };

@@ -31,6 +31,7 @@ kv::KVCacheConfig kv_cache_config(const ModelConfig& config, int64_t n_tokens,
   kv::KVCacheConfig c;
   c.n_layers = config.n_layers;
   c.kv_dim = config.kv_dim();
+  c.head_dim = config.head_dim;
   c.block_size = block_size;
   c.n_blocks = (n_tokens + block_size - 1) / block_size;
   return c;

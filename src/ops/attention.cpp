@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "backends/cpu/dispatch.h"
+#include "core/error.h"
 #include "core/thread_pool.h"
 
 namespace hearth::ops {
@@ -14,15 +15,20 @@ int64_t first_position(int64_t pos, int64_t window) {
   return window > 0 ? std::max<int64_t>(0, pos - window + 1) : 0;
 }
 
-// One KV head's slice of `count` cache rows (rows `stride` floats apart), towards L1: the rows
-// of a head are a strided walk over scattered blocks, which the hardware prefetchers follow
-// poorly, and a decode step's attention is bound by that read.
-void prefetch_rows(const float* first_row, int64_t count, int64_t stride, int64_t head_dim) {
-  const int64_t bytes = head_dim * static_cast<int64_t>(sizeof(float));
-  for (int64_t r = 0; r < count; ++r) {
-    const char* row = reinterpret_cast<const char*>(first_row + r * stride);
-    for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(row + b);
-  }
+// One KV head's run of `count` cache rows (contiguous in its block), towards L1: a head's runs
+// lie in blocks scattered over the pool, which the hardware prefetchers cannot foresee, and a
+// decode step's attention is bound by that read.
+void prefetch_rows(const float* first_row, int64_t count, int64_t head_dim) {
+  const char* p = reinterpret_cast<const char*>(first_row);
+  const int64_t bytes = count * head_dim * static_cast<int64_t>(sizeof(float));
+  for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b);
+}
+
+// The cache's head layout must be the model's, or heads would read each other's rows.
+void check_layout(const PagedKV& kv, const AttentionShape& s) {
+  if (kv.head_dim != s.head_dim || kv.kv_dim != s.n_kv_heads * s.head_dim)
+    fail("internal error: KV cache of {} heads x {} floats used for attention with {} KV heads x {}",
+         kv.kv_dim / std::max<int64_t>(1, kv.head_dim), kv.head_dim, s.n_kv_heads, s.head_dim);
 }
 
 constexpr int64_t kPrefetchMaxTokens = 64;  // batches up to this many tokens prefetch KV rows
@@ -46,6 +52,7 @@ void attention(const float* q, int64_t n_tokens, const int32_t* positions, const
   // The inner loops (q.k, softmax, weights x v) on this CPU's vector units: at a long context
   // they are a large share of a decode step.
   const cpu::KernelTable& kernels = cpu::active_kernels();
+  for (int64_t t = 0; t < n_tokens; ++t) check_layout(kv[t], s);
   // Decode steps read a cache that sits in memory; a prompt's keys and values were just
   // written and are still in cache, where the prefetches only cost (6% of its attention).
   const bool prefetch = n_tokens <= kPrefetchMaxTokens;
@@ -69,19 +76,19 @@ void attention(const float* q, int64_t n_tokens, const int32_t* positions, const
           const int64_t pos = first + p;
           return std::min(n - p, cache.block_size - pos % cache.block_size);
         };
-        if (prefetch) prefetch_rows(row(first), run_at(0), cache.kv_dim, s.head_dim);
+        if (prefetch) prefetch_rows(row(first), run_at(0), s.head_dim);
         for (int64_t p = 0; p < n;) {
           const int64_t pos = first + p;
           const int64_t run = run_at(p);
-          if (prefetch && p + run < n) prefetch_rows(row(pos + run), run_at(p + run), cache.kv_dim, s.head_dim);
+          if (prefetch && p + run < n) prefetch_rows(row(pos + run), run_at(p + run), s.head_dim);
           fn(p, pos, run);
           p += run;
         }
       };
-      auto key_row = [&](int64_t pos) { return cache.key(pos) + kvh * s.head_dim; };
-      auto value_row = [&](int64_t pos) { return cache.value(pos) + kvh * s.head_dim; };
+      auto key_row = [&](int64_t pos) { return cache.key(pos, kvh); };
+      auto value_row = [&](int64_t pos) { return cache.value(pos, kvh); };
       for_each_run(key_row, [&](int64_t p, int64_t pos, int64_t run) {
-        kernels.attn_scores(q_group, group, s.head_dim, key_row(pos), cache.kv_dim, run, s.scale,
+        kernels.attn_scores(q_group, group, s.head_dim, key_row(pos), s.head_dim, run, s.scale,
                             scores.data() + p, n);
       });
       for (int64_t g = 0; g < group; ++g) {
@@ -89,7 +96,7 @@ void attention(const float* q, int64_t n_tokens, const int32_t* positions, const
         std::fill(out_group + g * s.head_dim, out_group + (g + 1) * s.head_dim, 0.0f);
       }
       for_each_run(value_row, [&](int64_t p, int64_t pos, int64_t run) {
-        kernels.attn_values(scores.data() + p, n, group, s.head_dim, value_row(pos), cache.kv_dim,
+        kernels.attn_values(scores.data() + p, n, group, s.head_dim, value_row(pos), s.head_dim,
                             run, out_group);
       });
     }
@@ -102,6 +109,7 @@ namespace ref {
 void attention(const float* q, int64_t n_tokens, const int32_t* positions, const PagedKV* kv,
                const AttentionShape& s, float* out) {
   const int64_t group = s.n_heads / s.n_kv_heads;
+  for (int64_t t = 0; t < n_tokens; ++t) check_layout(kv[t], s);
   for (int64_t t = 0; t < n_tokens; ++t) {
     const int64_t last = positions[t], first = first_position(last, s.sliding_window);
     for (int64_t h = 0; h < s.n_heads; ++h) {
@@ -109,7 +117,7 @@ void attention(const float* q, int64_t n_tokens, const int32_t* positions, const
       const int64_t kvh = h / group;
       std::vector<double> w;
       for (int64_t p = first; p <= last; ++p) {
-        const float* k = kv[t].key(p) + kvh * s.head_dim;
+        const float* k = kv[t].key(p, kvh);
         double d = 0;
         for (int64_t i = 0; i < s.head_dim; ++i) d += static_cast<double>(qh[i]) * k[i];
         w.push_back(d * s.scale);
@@ -120,7 +128,7 @@ void attention(const float* q, int64_t n_tokens, const int32_t* positions, const
       for (int64_t i = 0; i < s.head_dim; ++i) {
         double acc = 0;
         for (int64_t p = first; p <= last; ++p)
-          acc += w[p - first] / sum * kv[t].value(p)[kvh * s.head_dim + i];
+          acc += w[p - first] / sum * kv[t].value(p, kvh)[i];
         out[(t * s.n_heads + h) * s.head_dim + i] = static_cast<float>(acc);
       }
     }

@@ -11,7 +11,9 @@ class ThreadPool;
 namespace hearth::ops {
 
 // One sequence's keys and values in one layer: position p is row p % block_size of block
-// block_table[p / block_size]; a block is block_size rows of kv_dim floats.
+// block_table[p / block_size]. A block holds block_size rows of kv_dim floats, head-major:
+// [head][row][head_dim], so one KV head's rows of a block are contiguous (attention walks a
+// head's rows; a row-major block made that a strided read of head_dim floats per kv_dim).
 struct PagedKV {
   const float* keys;
   const float* values;
@@ -19,12 +21,13 @@ struct PagedKV {
   int64_t n_table_blocks;
   int64_t block_size;
   int64_t kv_dim;
+  int64_t head_dim;
 
-  const float* key(int64_t pos) const { return keys + offset(pos); }
-  const float* value(int64_t pos) const { return values + offset(pos); }
-  int64_t offset(int64_t pos) const {
-    return (static_cast<int64_t>(block_table[pos / block_size]) * block_size + pos % block_size) *
-           kv_dim;
+  const float* key(int64_t pos, int64_t head) const { return keys + offset(pos, head); }
+  const float* value(int64_t pos, int64_t head) const { return values + offset(pos, head); }
+  int64_t offset(int64_t pos, int64_t head) const {
+    return static_cast<int64_t>(block_table[pos / block_size]) * block_size * kv_dim +
+           (head * block_size + pos % block_size) * head_dim;
   }
 };
 

@@ -19,18 +19,18 @@ struct Case {
 void check(const Case& c, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  kv::KVCacheConfig cfg{1, c.n_kv_heads * c.head_dim, 4, 64};
+  kv::KVCacheConfig cfg{1, c.n_kv_heads * c.head_dim, 4, 64, c.head_dim};
   kv::KVCache cache(cfg);
   // Interleaved growth so the sequences' blocks are not contiguous in the pool.
   const std::vector<int64_t> lengths{13, 1, 30};
   for (int64_t step = 4; step <= 32; step += 4)
     for (int32_t s = 0; s < 3; ++s) ASSERT_TRUE(cache.reserve(s, std::min(step, lengths[s])));
+  std::vector<float> k(cfg.kv_dim), v(cfg.kv_dim);
   for (int32_t s = 0; s < 3; ++s)
-    for (int64_t p = 0; p < lengths[s]; ++p)
-      for (int64_t i = 0; i < cfg.kv_dim; ++i) {
-        cache.key_row(0, s, p)[i] = normal(rng);
-        cache.value_row(0, s, p)[i] = normal(rng);
-      }
+    for (int64_t p = 0; p < lengths[s]; ++p) {
+      for (int64_t i = 0; i < cfg.kv_dim; ++i) k[i] = normal(rng), v[i] = normal(rng);
+      cache.store(0, s, p, k.data(), v.data());
+    }
   // Batch: last token of each sequence plus an early token of sequence 2.
   const std::vector<int32_t> seqs{0, 1, 2, 2}, positions{12, 0, 29, 5};
   const int64_t n = 4, q_dim = c.n_heads * c.head_dim;
@@ -59,9 +59,9 @@ TEST(Attention, MatchesReferenceSlidingWindow) { check({4, 2, 8, 7}, std::random
 TEST(Attention, SinglePositionReturnsItsValue) {
   kv::KVCache cache({1, 2, 4, 2});
   ASSERT_TRUE(cache.reserve(0, 1));
-  cache.key_row(0, 0, 0)[0] = 3.0f;
-  cache.value_row(0, 0, 0)[0] = 5.0f;
-  cache.value_row(0, 0, 0)[1] = -2.0f;
+  cache.key(0, 0, 0)[0] = 3.0f;
+  cache.value(0, 0, 0)[0] = 5.0f;
+  cache.value(0, 0, 0)[1] = -2.0f;
   const float q[2] = {1.0f, 1.0f};
   float out[2];
   const int32_t pos = 0;

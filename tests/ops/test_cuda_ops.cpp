@@ -247,17 +247,17 @@ void check_attention(CudaOps& self, cuda::Stream& stream, int64_t n_heads, int64
   (void)self;
   auto rng = make_rng("cuda-attention" + std::to_string(window));
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  const kv::KVCacheConfig cfg{1, n_kv_heads * head_dim, 16, 128};
+  const kv::KVCacheConfig cfg{1, n_kv_heads * head_dim, 16, 128, head_dim};
   kv::KVCache cache(cfg);
   const std::vector<int64_t> lengths{600, 1, 300};
   for (int64_t step = 16; step <= 608; step += 16)
     for (int32_t s = 0; s < 3; ++s) ASSERT_TRUE(cache.reserve(s, std::min(step, lengths[s])));
+  std::vector<float> k(cfg.kv_dim), v(cfg.kv_dim);
   for (int32_t s = 0; s < 3; ++s)
-    for (int64_t p = 0; p < lengths[s]; ++p)
-      for (int64_t i = 0; i < cfg.kv_dim; ++i) {
-        cache.key_row(0, s, p)[i] = normal(rng);
-        cache.value_row(0, s, p)[i] = normal(rng);
-      }
+    for (int64_t p = 0; p < lengths[s]; ++p) {
+      for (int64_t i = 0; i < cfg.kv_dim; ++i) k[i] = normal(rng), v[i] = normal(rng);
+      cache.store(0, s, p, k.data(), v.data());
+    }
   const std::vector<int32_t> seqs{0, 1, 2, 2}, positions{599, 0, 299, 40};
   const int64_t n = 4, q_dim = n_heads * head_dim;
   std::vector<float> q(n * q_dim), expected(n * q_dim);
@@ -268,11 +268,22 @@ void check_attention(CudaOps& self, cuda::Stream& stream, int64_t n_heads, int64
   const ops::AttentionShape shape{n_heads, n_kv_heads, head_dim, scale, window};
   ops::ref::attention(q.data(), n, positions.data(), views.data(), shape, expected.data());
 
-  // The device pool holds the same bytes; the tables of the batch's tokens, concatenated.
+  // The device pool holds the same keys and values in its own layout (row-major blocks:
+  // [block][row][kv_dim]); the tables of the batch's tokens, concatenated.
   const size_t pool_floats = static_cast<size_t>(cfg.n_blocks * cfg.block_size * cfg.kv_dim);
+  std::vector<float> host_keys(pool_floats), host_values(pool_floats);
+  for (int64_t b = 0; b < cfg.n_blocks; ++b)
+    for (int64_t r = 0; r < cfg.block_size; ++r)
+      for (int64_t h = 0; h < n_kv_heads; ++h)
+        for (int64_t i = 0; i < head_dim; ++i) {
+          const size_t device = static_cast<size_t>((b * cfg.block_size + r) * cfg.kv_dim + h * head_dim + i);
+          const size_t host = static_cast<size_t>(b * cfg.block_size * cfg.kv_dim + (h * cfg.block_size + r) * head_dim + i);
+          host_keys[device] = views[0].keys[host];
+          host_values[device] = views[0].values[host];
+        }
   cuda::DeviceBuffer keys(pool_floats * 4), values(pool_floats * 4);
-  stream.upload(keys.get(), views[0].keys, pool_floats * 4);
-  stream.upload(values.get(), views[0].values, pool_floats * 4);
+  stream.upload(keys.get(), host_keys.data(), pool_floats * 4);
+  stream.upload(values.get(), host_values.data(), pool_floats * 4);
   std::vector<int32_t> tables, starts;
   for (const auto& v : views) {
     starts.push_back(static_cast<int32_t>(tables.size()));
