@@ -309,7 +309,11 @@ TEST(EngineGolden, SharedSystemPromptIsComputedOnceAndChangesNoToken) {
   const auto [separate, without] = run_all(false);
   EXPECT_GT(with_cache.prompt_tokens_cached_total, 0);
   EXPECT_EQ(without.prompt_tokens_cached_total, 0);
-  EXPECT_LT(with_cache.steps, without.steps);  // less prompt to compute
+  // Less prompt to compute. (Not fewer steps: how many steps a run takes depends on when the
+  // engine thread picks the submitted requests up, which made that check flaky.)
+  EXPECT_EQ(with_cache.prompt_tokens_total, without.prompt_tokens_total);
+  EXPECT_LT(with_cache.prompt_tokens_total - with_cache.prompt_tokens_cached_total,
+            without.prompt_tokens_total - without.prompt_tokens_cached_total);
   int64_t cached = 0;
   for (size_t i = 0; i < shared.size(); ++i) {
     ASSERT_TRUE(shared[i].ended && separate[i].ended);

@@ -23,15 +23,16 @@ inline constexpr int64_t kActAlign = 64;
 // Quantized weights are multiplied with activations quantized once per call to int8, so the
 // inner loops are integer dot products. One token's row of `cols` activations becomes:
 //   qs[cols]            int8 values, at offset 0
-//   d[cols / block]     float scale per block (block = 32 or 256), value = qs * d
+//   d[cols / block]     float scale per block (block = 32 or 256; a shorter last 256-block
+//                       when cols % 256 != 0, which only Q4_0 rows have), value = qs * d
 //   sums[cols / 16]     int16 sum of qs per 16 elements (Q8_256; K-quant mins/offsets)
 //   sums[cols / 32]     int32 sum of qs per block (Q8_32; filled only for the interleaved
 //                       kernels, which fold the weights' +128 / +8 offset out with it)
 // The scale is amax / 127 and q = round-half-even(x * 127 / amax), identical on every ISA.
 enum class ActFormat {
   F32,     // the float activations as given
-  Q8_32,   // int8, one scale per 32 (for Q8_0, Q4_0 weights)
-  Q8_256,  // int8, one scale per 256 plus per-16 sums (for Q4_K, Q6_K weights)
+  Q8_32,   // int8, one scale per 32 (for Q8_0 weights)
+  Q8_256,  // int8, one scale per 256 plus per-16 sums (for Q4_0, Q4_K, Q6_K weights)
 };
 
 struct ActLayout {
@@ -64,7 +65,8 @@ using GemvTileFn = void (*)(const GemvTile& tile);
 // ---------------------------------------------------------------- interleaved tiles
 // Weights in the 16-row interleaved layout (packed.h): groups [0, n_groups) starting at `w`
 // (one group = 16 rows x all blocks), tokens [0, n_tokens), n_tokens <= kPackedTokenTile.
-// Activations in ActFormat::Q8_32 with the block sums filled. Writes y[t * y_stride + 16 g + i].
+// Activations in the kernel's format (Q8_32 with the block sums filled, or Q8_256). Writes
+// y[t * y_stride + 16 g + i].
 inline constexpr int kPackedTokenTile = 4;
 struct PackedTile {
   const uint8_t* w;

@@ -321,7 +321,7 @@ ActLayout act_layout(ActFormat format, int64_t cols) {
       return l;
     case ActFormat::Q8_256:
       l.d_offset = cols;
-      l.sums_offset = l.d_offset + cols / 256 * 4;
+      l.sums_offset = l.d_offset + (cols + 255) / 256 * 4;
       l.row_bytes = round_up(l.sums_offset + cols / 16 * 2, kActAlign);
       return l;
   }

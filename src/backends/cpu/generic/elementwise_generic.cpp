@@ -94,7 +94,7 @@ constinit const KernelTable kGenericKernels = {
     {generic::gemv_f16, ActFormat::F32, "scalar f16->f32"},
     {generic::gemv_bf16, ActFormat::F32, "scalar bf16->f32"},
     {generic::gemv_q8_0, ActFormat::Q8_32, "scalar int8 dot"},
-    {generic::gemv_q4_0, ActFormat::Q8_32, "scalar int8 dot"},
+    {generic::gemv_q4_0, ActFormat::Q8_256, "scalar int8 dot"},
     {generic::gemv_q4_k, ActFormat::Q8_256, "scalar int8 dot"},
     {generic::gemv_q6_k, ActFormat::Q8_256, "scalar int8 dot"},
     generic::quantize_act_q8_32,

@@ -1,6 +1,7 @@
 // Portable matmul tiles. They compute exactly what the SIMD tiles compute (same activation
 // quantization, same integer block sums); only the float summation order differs. Weight
 // bytes are read with memcpy, so float rows need no particular alignment.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -71,12 +72,13 @@ int32_t dot32(const int8_t* a, const int8_t* b) {
   return s;
 }
 
-// Blocks of 32 signed levels with one fp16 scale (Q8_0, Q4_0 decoded to int8).
+// Blocks of 32 signed levels with one fp16 scale (Q8_0, Q4_0 decoded to int8), against
+// activations with a scale per block (Q8_0) or per 8 blocks (Q4_0: Q8_256, see kernels.h).
 template <typename Block, typename Unpack>
-void gemv_blocks32(const GemvTile& t, Unpack unpack) {
+void gemv_blocks32(const GemvTile& t, Unpack unpack, int64_t blocks_per_scale) {
   const int64_t nb = t.cols / 32;
   ActRow acts[kTokenTile];
-  for (int k = 0; k < t.n_tokens; ++k) acts[k] = act_row(t, k, 32);
+  for (int k = 0; k < t.n_tokens; ++k) acts[k] = act_row(t, k, blocks_per_scale == 1 ? 32 : 256);
   int8_t q[32];
   for (int64_t r = 0; r < t.n_rows; ++r) {
     const Block* blocks = reinterpret_cast<const Block*>(t.w + r * t.w_row_bytes);
@@ -85,7 +87,7 @@ void gemv_blocks32(const GemvTile& t, Unpack unpack) {
       unpack(blocks[b], q);
       const float dw = fp16_to_fp32(blocks[b].d);
       for (int k = 0; k < t.n_tokens; ++k)
-        acc[k] += dw * acts[k].d[b] * static_cast<float>(dot32(q, acts[k].qs + 32 * b));
+        acc[k] += dw * acts[k].d[b / blocks_per_scale] * static_cast<float>(dot32(q, acts[k].qs + 32 * b));
     }
     for (int k = 0; k < t.n_tokens; ++k) t.y[k * t.y_stride + r] = acc[k];
   }
@@ -127,8 +129,8 @@ void quantize_act_q8_256(const float* x, int64_t cols, uint8_t* dst) {
   auto* q = reinterpret_cast<int8_t*>(dst);
   auto* d = reinterpret_cast<float*>(dst + layout.d_offset);
   auto* sums = reinterpret_cast<int16_t*>(dst + layout.sums_offset);
-  for (int64_t b = 0; b < cols / kQK_K; ++b)
-    quantize_act_block(x + kQK_K * b, kQK_K, q + kQK_K * b, d + b);
+  for (int64_t b = 0; b * kQK_K < cols; ++b)  // a last group of cols % 256 (Q4_0 rows)
+    quantize_act_block(x + kQK_K * b, static_cast<int>(std::min<int64_t>(kQK_K, cols - kQK_K * b)), q + kQK_K * b, d + b);
   for (int64_t g = 0; g < cols / 16; ++g) {
     int s = 0;
     for (int i = 0; i < 16; ++i) s += q[16 * g + i];
@@ -149,7 +151,7 @@ void gemv_bf16(const GemvTile& t) {
 // ---------------------------------------------------------------- 32-element blocks
 
 void gemv_q8_0(const GemvTile& t) {
-  gemv_blocks32<BlockQ8_0>(t, [](const BlockQ8_0& b, int8_t* q) { std::memcpy(q, b.qs, 32); });
+  gemv_blocks32<BlockQ8_0>(t, [](const BlockQ8_0& b, int8_t* q) { std::memcpy(q, b.qs, 32); }, 1);
 }
 
 void gemv_q4_0(const GemvTile& t) {
@@ -158,7 +160,7 @@ void gemv_q4_0(const GemvTile& t) {
       q[j] = static_cast<int8_t>((b.qs[j] & 0xF) - 8);
       q[j + 16] = static_cast<int8_t>((b.qs[j] >> 4) - 8);
     }
-  });
+  }, 8);
 }
 
 // ---------------------------------------------------------------- K-quants

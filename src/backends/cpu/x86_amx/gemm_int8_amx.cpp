@@ -7,11 +7,13 @@
 // flipped back; Q4_0: nibbles split, 8 subtracted; Q4_K: nibbles split, levels kept unsigned).
 // One tdpbssd / tdpbsud then gives the int32 block dot products of 16 tokens x 16 rows.
 //
-// Each block has its own scales (per row and per token), so every block's int32 tile is
-// stored and folded into 16 float accumulators with the same operations, in the same order,
-// as the AVX-512 kernel (packed_avx512.cpp): the same integer dots, then
-// acc = fma(float(dot), w_scale * x_scale, acc) block by block. A token's outputs are therefore
-// bit for bit those of the single-token path, whatever batch it is in. The store and fold of
+// Each block has its own weight scales, so every block's int32 tile is stored and folded into
+// 16 float accumulators with the same operations, in the same order, as the AVX-512 kernel
+// (packed_avx512.cpp): the same integer dots, then Q8_0 acc = fma(float(dot), w_scale *
+// x_scale, acc) block by block; Q4_0 and Q4_K, whose activations have one scale per 256
+// columns, part = fma(float(dot), w_scale, part) and acc = fma(part, x_scale, acc) once per
+// 256. A token's outputs are therefore bit for bit those of the single-token path, whatever
+// batch it is in. The store and fold of
 // every block cost more than its tile product, which is why long prompts take the bf16 kernel
 // (gemm_bf16_amx.cpp) instead, where the products accumulate inside the tiles.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -64,8 +66,8 @@ void split_nibbles(const uint8_t* chunks, uint8_t* tile, int offset) {
 
 // The prepared activations (gemm_*_int8 prepare): the int8 levels as A tiles,
 // [unit][token][32 bytes] (one tile = 16 tokens of one 32-column unit, contiguous), then the
-// per-token values the folds broadcast, [unit][token] floats: Q8_0 / Q4_0 the block scale;
-// Q4_K the super-block scale dx and the sum of the sub-block's levels. The levels and scales
+// per-token values the folds broadcast, [unit][token] floats: Q8_0 the block scale; Q4_0 the
+// scale of the block's 256 columns; Q4_K that scale dx and the sum of the sub-block's levels. The levels and scales
 // are those of the single-token kernels' quantization (the AVX-512 quantize_act_q8_*), so the
 // integer dots and their folding agree bit for bit. Padding tokens are zeros.
 struct Int8Acts {
@@ -168,15 +170,49 @@ template <int64_t kUnitBytes>
 }
 static_assert(BRing::kSlots > BRing::kAhead + kInFlight);
 
-// acc[m] = fma(float(dots[m]), scale * x[m], acc[m]) for the 16 tokens, unrolled so the
-// accumulators stay in registers.
-[[gnu::always_inline]] inline void fold_scaled(const int32_t* dots, __m512 scale, const float* x,
-                                               __m512* acc) {
-  [&]<size_t... M>(std::index_sequence<M...>) __attribute__((always_inline)) {
-    ((acc[M] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(dots + 16 * M)),
-                               _mm512_mul_ps(scale, _mm512_set1_ps(x[M])), acc[M])),
-     ...);
-  }(std::make_index_sequence<16>{});
+// The 8-block partial sums of Q4_0 and Q4_K (whose activations have a scale per 256 columns)
+// against token tile t, unit u (j = u % 8 its place in the 256 columns): part = dot * scale -
+// min * x_sum (Q4_K's mins; Q4_0 has none), started by j = 0; after j = 7 or the row's last
+// unit, acc += part * dx. The running acc lives in memory (acc_mem, [token][16 rows]), the
+// partial sums in the 16 registers group_tokens hands the fold, which hold acc after the
+// last unit. Same operations, same order as the AVX-512 single-token kernels.
+template <bool kMins>
+[[gnu::always_inline]] inline void fold_partial(const Int8Acts& acts, const uint8_t* act, int64_t t,
+                                                __m512 scale, __m512 min, int64_t u, bool last,
+                                                const int32_t* dots, float* acc_mem, __m512* part) {
+  const int j = static_cast<int>(u % 8);
+  auto dot = [&](size_t m) __attribute__((always_inline)) {
+    return _mm512_cvtepi32_ps(_mm512_load_si512(dots + 16 * m));
+  };
+  if constexpr (kMins) {
+    const float* bsum = acts.table(act, 1, u, 16 * t);
+    if (j == 0)
+      [&]<size_t... M>(std::index_sequence<M...>) __attribute__((always_inline)) {
+        ((part[M] = _mm512_fnmadd_ps(min, _mm512_set1_ps(bsum[M]), _mm512_mul_ps(dot(M), scale))), ...);
+      }(std::make_index_sequence<16>{});
+    else
+      [&]<size_t... M>(std::index_sequence<M...>) __attribute__((always_inline)) {
+        ((part[M] = _mm512_fnmadd_ps(min, _mm512_set1_ps(bsum[M]), _mm512_fmadd_ps(dot(M), scale, part[M]))),
+         ...);
+      }(std::make_index_sequence<16>{});
+  } else {
+    if (j == 0)
+      [&]<size_t... M>(std::index_sequence<M...>) __attribute__((always_inline)) {
+        ((part[M] = _mm512_mul_ps(dot(M), scale)), ...);
+      }(std::make_index_sequence<16>{});
+    else
+      [&]<size_t... M>(std::index_sequence<M...>) __attribute__((always_inline)) {
+        ((part[M] = _mm512_fmadd_ps(dot(M), scale, part[M])), ...);
+      }(std::make_index_sequence<16>{});
+  }
+  if (j == 7 || last) {
+    const float* dx = acts.table(act, 0, u, 16 * t);
+    [&]<size_t... M>(std::index_sequence<M...>) __attribute__((always_inline)) {
+      ((part[M] = _mm512_fmadd_ps(part[M], _mm512_set1_ps(dx[M]), _mm512_load_ps(acc_mem + 16 * M)),
+        _mm512_store_ps(acc_mem + 16 * M, part[M])),
+       ...);
+    }(std::make_index_sequence<16>{});
+  }
 }
 
 // Token tiles of 16 over the groups; prepare(g) readies group g's B tiles.
@@ -199,6 +235,8 @@ void gemm_q4_0(const PackedGemm& p) {
   const int64_t group_bytes = nb * kUnit;
   thread_local TileBuffer<uint8_t> tiles;
   if (tiles.size() < static_cast<size_t>(nb * kBTileBytes)) tiles.resize(static_cast<size_t>(nb * kBTileBytes));
+  thread_local TileBuffer<float> acc_buf(16 * 16);  // fold_partial's acc_mem
+  float* acc_mem = acc_buf.data();
 
   auto convert = [](const uint8_t* unit, uint8_t* tile) __attribute__((always_inline)) {
     split_nibbles(unit + 32, tile, 8);
@@ -206,11 +244,12 @@ void gemm_q4_0(const PackedGemm& p) {
   auto run_tile = [&](int64_t g, int64_t t, int64_t n, auto&& b_tile) __attribute__((always_inline)) {
     const uint8_t* gw = p.w + g * group_bytes;
     auto a_tile = [&](int64_t b) __attribute__((always_inline)) { return acts.a_tile(p.act, b, t); };
-    auto fold = [&](int64_t b, const int32_t* dots, __m512* acc) __attribute__((always_inline)) {
+    auto fold = [&](int64_t b, const int32_t* dots, __m512* part) __attribute__((always_inline)) {
       const __m512 dw =
           _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(gw + b * kUnit)));
-      fold_scaled(dots, dw, acts.table(p.act, 0, b, 16 * t), acc);
+      fold_partial<false>(acts, p.act, t, dw, dw, b, b == nb - 1, dots, acc_mem, part);
     };
+    std::fill(acc_mem, acc_mem + 16 * 16, 0.0f);
     group_tokens<true>(a_tile, nb, b_tile, fold, n, p.y + 16 * t * p.y_stride + 16 * g, p.y_stride);
   };
   if (p.n_tokens <= 16) {
@@ -290,11 +329,8 @@ void gemm_q8_0_direct(const PackedGemm& p) {
 }
 
 // ---------------------------------------------------------------- Q4_K
-// Per sub-block j of a super-block (32 columns), as the AVX-512 kernel does: the super-block's
-// partial sum part = float(dot) * scale_j - min_j * (sum of the token's 32 levels), started by
-// j = 0; after j = 7, acc += part * dx (the token's super-block scale), once per 256 columns
-// instead of once per sub-block. The running acc lives in memory (acc_mem), the partial sums
-// in the 16 registers group_tokens hands the fold, which hold acc after the last super-block.
+// Per sub-block (32 columns) the AVX-512 kernel's fold: fold_partial with the sub-block's
+// scale and min, the token's super-block scale once per 256 columns.
 void gemm_q4_k_sub_blocks(const PackedGemm& p) {
   use_config(kInt8Config);
   const int64_t nsb = p.cols / 256, n_sub = nsb * 8;
@@ -311,29 +347,7 @@ void gemm_q4_k_sub_blocks(const PackedGemm& p) {
   // Sub-block s's 16 row scales (d * sc) and mins (dmin * m) against token tile t.
   auto fold_with = [&](int64_t t, __m512 scale, __m512 min, int64_t s, const int32_t* dots,
                        __m512* part) __attribute__((always_inline)) {
-    const int j = static_cast<int>(s % 8);
-    const float* bsum = acts.table(p.act, 1, s, 16 * t);
-    if (j == 0)
-      [&]<size_t... M>(std::index_sequence<M...>) __attribute__((always_inline)) {
-        ((part[M] = _mm512_fnmadd_ps(min, _mm512_set1_ps(bsum[M]),
-                                     _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_load_si512(dots + 16 * M)), scale))),
-         ...);
-      }(std::make_index_sequence<16>{});
-    else
-      [&]<size_t... M>(std::index_sequence<M...>) __attribute__((always_inline)) {
-        ((part[M] = _mm512_fnmadd_ps(
-              min, _mm512_set1_ps(bsum[M]),
-              _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(dots + 16 * M)), scale, part[M]))),
-         ...);
-      }(std::make_index_sequence<16>{});
-    if (j == 7) {
-      const float* dx = acts.table(p.act, 0, s, 16 * t);
-      [&]<size_t... M>(std::index_sequence<M...>) __attribute__((always_inline)) {
-        ((part[M] = _mm512_fmadd_ps(part[M], _mm512_set1_ps(dx[M]), _mm512_load_ps(acc_mem + 16 * M)),
-          _mm512_store_ps(acc_mem + 16 * M, part[M])),
-         ...);
-      }(std::make_index_sequence<16>{});
-    }
+    fold_partial<true>(acts, p.act, t, scale, min, s, s == n_sub - 1, dots, acc_mem, part);
   };
   auto clear_acc = [&] { std::fill(acc_mem, acc_mem + 16 * 16, 0.0f); };
   auto out = [&](int64_t g, int64_t t) { return p.y + 16 * t * p.y_stride + 16 * g; };
@@ -398,7 +412,7 @@ void gemm_q4_k_sub_blocks(const PackedGemm& p) {
 }
 
 // Prepared activations: each token quantized exactly as the single-token kernels do it, then
-// scattered into the tile layout (Int8Acts). Tables: Q4_0 the block scale; Q8_0 the block scale
+// scattered into the tile layout (Int8Acts). Tables: Q4_0 the 256-column scale; Q8_0 the block scale
 // and 128 * the block's level sum (int32); Q4_K dx and the sub-block's level sum (as a float).
 enum class Acts { Q4_0, Q8_0, Q4_K };
 constexpr int n_tables(Acts a) { return a == Acts::Q4_0 ? 1 : 2; }
@@ -407,7 +421,8 @@ template <Acts kKind>
 void prepare_int8(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, int64_t t1,
                   uint8_t* dst) {
   constexpr bool kQ4K = kKind == Acts::Q4_K;
-  const ActFormat format = kQ4K ? ActFormat::Q8_256 : ActFormat::Q8_32;
+  constexpr bool k256 = kKind != Acts::Q8_0;  // one activation scale per 256 columns
+  const ActFormat format = k256 ? ActFormat::Q8_256 : ActFormat::Q8_32;
   const ActLayout layout = act_layout(format, cols);
   const int64_t units = cols / 32;
   const Int8Acts acts(n_tokens, units, n_tables(kKind));
@@ -422,7 +437,7 @@ void prepare_int8(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, in
       }
       continue;
     }
-    if constexpr (kQ4K)
+    if constexpr (k256)
       avx512::quantize_act_q8_256(x + t * cols, cols, row.data());
     else
       avx512::quantize_act_q8_32(x + t * cols, cols, row.data());
@@ -434,9 +449,11 @@ void prepare_int8(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, in
         const float dx = d[u / 8];
         *acts.table(dst, 0, u, t) = dx;
         *acts.table(dst, 1, u, t) = static_cast<float>(s16[2 * u] + s16[2 * u + 1]);
+      } else if constexpr (kKind == Acts::Q4_0) {
+        *acts.table(dst, 0, u, t) = d[u / 8];
       } else {
         *acts.table(dst, 0, u, t) = d[u];
-        if constexpr (kKind == Acts::Q8_0) {
+        {
           // Sum of 32 signed levels: sum of the levels + 128 as bytes (vpsadbw), less 32 * 128.
           const __m256i levels = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row.data() + 32 * u));
           const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(levels, _mm256_set1_epi8(static_cast<char>(0x80))),

@@ -202,7 +202,7 @@ constinit const KernelTable kAvx2Kernels = {
     {avx2::gemv_f16, ActFormat::F32, "f16c + fma"},
     {avx2::gemv_bf16, ActFormat::F32, "shift-convert + fma"},
     {avx2::gemv_q8_0, ActFormat::Q8_32, "int8 dot (maddubs)"},
-    {avx2::gemv_q4_0, ActFormat::Q8_32, "int8 dot (maddubs)"},
+    {avx2::gemv_q4_0, ActFormat::Q8_256, "int8 dot (maddubs)"},
     {avx2::gemv_q4_k, ActFormat::Q8_256, "int8 dot (maddubs)"},
     {avx2::gemv_q6_k, ActFormat::Q8_256, "int8 dot (maddubs)"},
     avx2::quantize_act_q8_32,

@@ -6,6 +6,8 @@
 // portable caller.
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include <cstring>
 
 #include "backends/cpu/x86_avx2/avx2_kernels.h"
@@ -181,9 +183,11 @@ __m256i levels(const BlockQ4_0& b) {
   return _mm256_sub_epi8(_mm256_and_si256(both, _mm256_set1_epi8(0x0F)), _mm256_set1_epi8(8));
 }
 
-template <int NT, typename Block>
+// kAct: Q8_32 (Q8_0: a scale per block) or Q8_256 (Q4_0: one per 8 blocks).
+template <int NT, typename Block, ActFormat kAct>
 void blocks32_tile(const GemvTile& t) {
-  const Acts a = acts_of(t, ActFormat::Q8_32);
+  constexpr int64_t kPerScale = kAct == ActFormat::Q8_256 ? 8 : 1;
+  const Acts a = acts_of(t, kAct);
   const int64_t nb = t.cols / 32;
   for (int64_t r = 0; r < t.n_rows; ++r) {
     const Block* blocks = reinterpret_cast<const Block*>(t.w + r * t.w_row_bytes);
@@ -194,7 +198,7 @@ void blocks32_tile(const GemvTile& t) {
       const float dw = half_to_float(blocks[b].d);
       for (int k = 0; k < NT; ++k) {
         const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs[k] + 32 * b));
-        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dw * a.d[k][b]), _mm256_cvtepi32_ps(dot_i8(w, x)),
+        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dw * a.d[k][b / kPerScale]), _mm256_cvtepi32_ps(dot_i8(w, x)),
                                  acc[k]);
       }
     }
@@ -350,11 +354,11 @@ struct BF16Tile {
 };
 template <int NT>
 struct Q8_0Tile {
-  static void run(const GemvTile& t) { blocks32_tile<NT, BlockQ8_0>(t); }
+  static void run(const GemvTile& t) { blocks32_tile<NT, BlockQ8_0, ActFormat::Q8_32>(t); }
 };
 template <int NT>
 struct Q4_0Tile {
-  static void run(const GemvTile& t) { blocks32_tile<NT, BlockQ4_0>(t); }
+  static void run(const GemvTile& t) { blocks32_tile<NT, BlockQ4_0, ActFormat::Q8_256>(t); }
 };
 template <int NT>
 struct Q4_KTile {
@@ -379,8 +383,8 @@ void quantize_act_q8_256(const float* x, int64_t cols, uint8_t* dst) {
   auto* q = reinterpret_cast<int8_t*>(dst);
   auto* d = reinterpret_cast<float*>(dst + layout.d_offset);
   auto* sums = reinterpret_cast<int16_t*>(dst + layout.sums_offset);
-  for (int64_t b = 0; b < cols / kQK_K; ++b)
-    quantize_block(x + kQK_K * b, kQK_K, q + kQK_K * b, d + b);
+  for (int64_t b = 0; b * kQK_K < cols; ++b)  // a last group of cols % 256 (Q4_0 rows)
+    quantize_block(x + kQK_K * b, static_cast<int>(std::min<int64_t>(kQK_K, cols - kQK_K * b)), q + kQK_K * b, d + b);
   for (int64_t g = 0; g < cols / 16; ++g) {
     // Sign-extend 16 levels to int16 and add them up.
     __m256i v = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16 * g)));

@@ -47,7 +47,7 @@ constexpr KernelTable table() {
      avx512::packed_bf16},
     {avx512::gemv_q8_0, ActFormat::Q8_32, "int8 dot (vpdpbusd), 16-row interleaved",
      avx512::packed_q8_0},
-    {avx512::gemv_q4_0, ActFormat::Q8_32, "int8 dot (vpdpbusd), 16-row interleaved",
+    {avx512::gemv_q4_0, ActFormat::Q8_256, "int8 dot (vpdpbusd), 16-row interleaved",
      avx512::packed_q4_0},
     {avx512::gemv_q4_k, ActFormat::Q8_256, "int8 dot (vpdpbusd), 16-row interleaved",
      avx512::packed_q4_k},

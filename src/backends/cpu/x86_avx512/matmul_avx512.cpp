@@ -14,6 +14,8 @@
 #endif
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include <cstring>
 
 #include "backends/cpu/x86_avx512/avx512_kernels.h"
@@ -169,9 +171,12 @@ __m512i dot_i8(__m512i w, __m512i x) {
   return _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(w), sx);
 }
 
-template <int NT, typename Block>
+// kAct: Q8_32 (a scale per block) or Q8_256 (the Q4_0 rows on this level: one scale per 8
+// blocks, see packed_avx512.cpp).
+template <int NT, typename Block, ActFormat kAct>
 void blocks32_tile(const GemvTile& t) {
-  const Acts a = acts_of(t, ActFormat::Q8_32);
+  constexpr int64_t kPerScale = kAct == ActFormat::Q8_256 ? 8 : 1;
+  const Acts a = acts_of(t, kAct);
   const int64_t nb = t.cols / 32;
   for (int64_t r = 0; r < t.n_rows; ++r) {
     const Block* blocks = reinterpret_cast<const Block*>(t.w + r * t.w_row_bytes);
@@ -189,9 +194,9 @@ void blocks32_tile(const GemvTile& t) {
       for (int k = 0; k < NT; ++k) {
         const int8_t* xq = a.qs[k] + 32 * b;
         const __m512i x = pair ? loadu512(xq) : _mm512_zextsi256_si512(loadu256(xq));
-        const float s1 = pair ? dw1 * a.d[k][b + 1] : 0.0f;
+        const float s1 = pair ? dw1 * a.d[k][(b + 1) / kPerScale] : 0.0f;
         const __m512 scale =
-            _mm512_insertf32x8(_mm512_set1_ps(dw0 * a.d[k][b]), _mm256_set1_ps(s1), 1);
+            _mm512_insertf32x8(_mm512_set1_ps(dw0 * a.d[k][b / kPerScale]), _mm256_set1_ps(s1), 1);
         acc[k] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot_i8(w, x)), acc[k]);
       }
     }
@@ -348,11 +353,11 @@ struct BF16Tile {
 };
 template <int NT>
 struct Q8_0Tile {
-  static void run(const GemvTile& t) { blocks32_tile<NT, BlockQ8_0>(t); }
+  static void run(const GemvTile& t) { blocks32_tile<NT, BlockQ8_0, ActFormat::Q8_32>(t); }
 };
 template <int NT>
 struct Q4_0Tile {
-  static void run(const GemvTile& t) { blocks32_tile<NT, BlockQ4_0>(t); }
+  static void run(const GemvTile& t) { blocks32_tile<NT, BlockQ4_0, ActFormat::Q8_256>(t); }
 };
 template <int NT>
 struct Q4_KTile {
@@ -377,8 +382,8 @@ void quantize_act_q8_256(const float* x, int64_t cols, uint8_t* dst) {
   auto* q = reinterpret_cast<int8_t*>(dst);
   auto* d = reinterpret_cast<float*>(dst + layout.d_offset);
   auto* sums = reinterpret_cast<int16_t*>(dst + layout.sums_offset);
-  for (int64_t b = 0; b < cols / kQK_K; ++b)
-    quantize_block(x + kQK_K * b, kQK_K, q + kQK_K * b, d + b);
+  for (int64_t b = 0; b * kQK_K < cols; ++b)  // a last group of cols % 256 (Q4_0 rows)
+    quantize_block(x + kQK_K * b, static_cast<int>(std::min<int64_t>(kQK_K, cols - kQK_K * b)), q + kQK_K * b, d + b);
   // Sums of 16 levels: widen to int16, add adjacent pairs three times over 16 lanes.
   for (int64_t g = 0; g < cols / 16; g += 2) {
     const __m512i v = _mm512_cvtepi8_epi16(loadu256(q + 16 * g));    // 32 levels = 2 groups

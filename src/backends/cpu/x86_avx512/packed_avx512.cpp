@@ -29,7 +29,12 @@ namespace {
 constexpr int kBlock = 32;
 constexpr int64_t kPrefetchAhead = 2048;
 
+// kAct: the activations' format. Q8_0 takes a scale per block (Q8_32). Q4_0 takes one per 8
+// blocks (Q8_256, as Q4_K does): a block's dot then costs a convert and one FMA into the
+// 8-block partial sum, and the token's scale one FMA per 256 columns, which is what lets the
+// AMX kernel (gemm_int8_amx.cpp) fold 16 tokens fast with the very same operations.
 struct PackedQ8_0 {
+  static constexpr ActFormat kAct = ActFormat::Q8_32;
   static constexpr int kOffset = 128;
   static constexpr int64_t kGroupBlockBytes = 16 * 34;
   // Calls step(k, weights of k-step k) for the 8 k-steps of a group-block.
@@ -40,6 +45,7 @@ struct PackedQ8_0 {
 };
 
 struct PackedQ4_0 {
+  static constexpr ActFormat kAct = ActFormat::Q8_256;
   static constexpr int kOffset = 8;
   static constexpr int64_t kGroupBlockBytes = 16 * 18;
   template <typename Step>
@@ -56,20 +62,34 @@ struct PackedQ4_0 {
 struct TokenActs {
   const int8_t* qs;
   const float* d;
-  const int32_t* sums;
+  const uint8_t* sums;  // Q8_32: int32 per block; Q8_256: int16 per 16 levels
 };
+// Sum of the token's 32 levels of block b.
+template <ActFormat kAct>
+[[gnu::always_inline]] inline int32_t block_sum(const TokenActs& a, int64_t b) {
+  if constexpr (kAct == ActFormat::Q8_32) {
+    int32_t s;
+    std::memcpy(&s, a.sums + 4 * b, 4);
+    return s;
+  } else {
+    int16_t s[2];
+    std::memcpy(s, a.sums + 4 * b, 4);
+    return s[0] + s[1];
+  }
+}
 
 template <typename Fmt, int NG, int NT>
 void group_tile(const uint8_t* w, int64_t nb, const TokenActs* acts, float* y, int64_t y_stride,
                 bool prefetch) {
-  __m512 acc[NG][NT];
+  constexpr bool kShared = Fmt::kAct == ActFormat::Q8_256;  // a token scale per 8 blocks
+  __m512 acc[NG][NT], part[NG][NT];
   for (int g = 0; g < NG; ++g)
     for (int t = 0; t < NT; ++t) acc[g][t] = _mm512_setzero_ps();
   const int64_t group_bytes = nb * Fmt::kGroupBlockBytes;
   for (int64_t b = 0; b < nb; ++b) {
     __m512i dot[NG][NT];
     for (int t = 0; t < NT; ++t) {
-      const __m512i start = _mm512_set1_epi32(-Fmt::kOffset * acts[t].sums[b]);
+      const __m512i start = _mm512_set1_epi32(-Fmt::kOffset * block_sum<Fmt::kAct>(acts[t], b));
       for (int g = 0; g < NG; ++g) dot[g][t] = start;
     }
     const uint8_t* gb[NG];
@@ -106,9 +126,19 @@ void group_tile(const uint8_t* w, int64_t nb, const TokenActs* acts, float* y, i
     }
     for (int g = 0; g < NG; ++g) {
       const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(gb[g])));
-      for (int t = 0; t < NT; ++t)
-        acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[g][t]),
-                                    _mm512_mul_ps(dw, _mm512_set1_ps(acts[t].d[b])), acc[g][t]);
+      for (int t = 0; t < NT; ++t) {
+        if constexpr (kShared) {
+          // part = sum over the 8 blocks of dot * dw; acc += part * dx after the 8th (or the
+          // row's last). The AMX kernel does exactly this, in this order.
+          part[g][t] = b % 8 == 0 ? _mm512_mul_ps(_mm512_cvtepi32_ps(dot[g][t]), dw)
+                                  : _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[g][t]), dw, part[g][t]);
+          if (b % 8 == 7 || b == nb - 1)
+            acc[g][t] = _mm512_fmadd_ps(part[g][t], _mm512_set1_ps(acts[t].d[b / 8]), acc[g][t]);
+        } else {
+          acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[g][t]),
+                                      _mm512_mul_ps(dw, _mm512_set1_ps(acts[t].d[b])), acc[g][t]);
+        }
+      }
     }
   }
   for (int g = 0; g < NG; ++g)
@@ -141,13 +171,12 @@ void for_group_pairs(const PackedTile& t, int64_t group_bytes, Tile&& tile) {
 template <typename Fmt>
 void packed_tile(const PackedTile& t) {
   const int64_t nb = t.cols / kBlock;
-  const ActLayout layout = act_layout(ActFormat::Q8_32, t.cols);
+  const ActLayout layout = act_layout(Fmt::kAct, t.cols);
   TokenActs acts[kPackedTokenTile];
   for (int k = 0; k < t.n_tokens; ++k) {
     const uint8_t* base = t.act + k * t.act_stride;
     acts[k] = {reinterpret_cast<const int8_t*>(base),
-               reinterpret_cast<const float*>(base + layout.d_offset),
-               reinterpret_cast<const int32_t*>(base + layout.sums_offset)};
+               reinterpret_cast<const float*>(base + layout.d_offset), base + layout.sums_offset};
   }
   const int64_t group_bytes = nb * Fmt::kGroupBlockBytes;
   for_group_pairs(t, group_bytes, [&](const uint8_t* w, float* y, auto ng, auto nt) {
