@@ -85,36 +85,33 @@ const std::vector<int32_t>& KVCache::table(int32_t seq) const {
   return it->second;
 }
 
-int64_t KVCache::offset(int64_t layer, int32_t seq, int64_t pos) const {
-  const auto& blocks = table(seq);
-  const int64_t bi = pos / config_.block_size;
-  if (pos < 0 || bi >= static_cast<int64_t>(blocks.size()))
+int64_t KVCache::offset(int64_t layer, int32_t seq, int64_t pos, int64_t head) const {
+  const ops::PagedKV v = view(layer, seq);
+  if (pos < 0 || pos / config_.block_size >= v.n_table_blocks)
     fail("internal error: position {} of sequence {} is outside its reserved KV blocks", pos, seq);
-  const int64_t block_elems = config_.block_size * config_.kv_dim;
-  const int64_t layer_elems = config_.n_blocks * block_elems;
-  return layer * layer_elems + blocks[bi] * block_elems + (pos % config_.block_size) * config_.head_size();
+  // Within the layer, where attention reads it (one layout: ops::PagedKV's).
+  return layer * layer_floats() + v.offset(pos, head);
 }
 
 void KVCache::store(int64_t layer, int32_t seq, int64_t pos, const float* key, const float* value) {
-  const int64_t at = offset(layer, seq, pos), hd = config_.head_size();
-  const int64_t head_stride = config_.block_size * hd;
+  const int64_t hd = config_.head_size();
   for (int64_t h = 0; h * hd < config_.kv_dim; ++h) {
-    std::copy_n(key + h * hd, hd, keys_.data() + at + h * head_stride);
-    std::copy_n(value + h * hd, hd, values_.data() + at + h * head_stride);
+    const int64_t at = offset(layer, seq, pos, h);
+    std::copy_n(key + h * hd, hd, keys_.data() + at);
+    std::copy_n(value + h * hd, hd, values_.data() + at);
   }
 }
 
 float* KVCache::key(int64_t layer, int32_t seq, int64_t pos, int64_t head) {
-  return keys_.data() + offset(layer, seq, pos) + head * config_.block_size * config_.head_size();
+  return keys_.data() + offset(layer, seq, pos, head);
 }
 float* KVCache::value(int64_t layer, int32_t seq, int64_t pos, int64_t head) {
-  return values_.data() + offset(layer, seq, pos) + head * config_.block_size * config_.head_size();
+  return values_.data() + offset(layer, seq, pos, head);
 }
 
 ops::PagedKV KVCache::view(int64_t layer, int32_t seq) const {
   const auto& blocks = table(seq);
-  const int64_t layer_elems = config_.n_blocks * config_.block_size * config_.kv_dim;
-  return ops::PagedKV{keys_.data() + layer * layer_elems, values_.data() + layer * layer_elems,
+  return ops::PagedKV{keys_.data() + layer * layer_floats(), values_.data() + layer * layer_floats(),
                       blocks.data(), static_cast<int64_t>(blocks.size()), config_.block_size,
                       config_.kv_dim, config_.head_size()};
 }

@@ -80,8 +80,10 @@ class KVCache {
   ops::PagedKV view(int64_t layer, int32_t seq) const;
 
  private:
-  // Offset of (pos, head 0) in a layer; fails for a position outside the reserved blocks.
-  int64_t offset(int64_t layer, int32_t seq, int64_t pos) const;
+  // Where (layer, pos, head) of `seq` starts in keys_ / values_; fails for a position outside
+  // the reserved blocks.
+  int64_t offset(int64_t layer, int32_t seq, int64_t pos, int64_t head) const;
+  int64_t layer_floats() const { return config_.n_blocks * config_.block_size * config_.kv_dim; }
   const std::vector<int32_t>& table(int32_t seq) const;
 
   enum class Tables { Unused, Reserved, External };

@@ -247,7 +247,8 @@ void gemm_q4_0(const PackedGemm& p) {
     auto fold = [&](int64_t b, const int32_t* dots, __m512* part) __attribute__((always_inline)) {
       const __m512 dw =
           _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(gw + b * kUnit)));
-      fold_partial<false>(acts, p.act, t, dw, dw, b, b == nb - 1, dots, acc_mem, part);
+      fold_partial<false>(acts, p.act, t, dw, /*min (none)=*/_mm512_setzero_ps(), b, b == nb - 1, dots,
+                          acc_mem, part);
     };
     std::fill(acc_mem, acc_mem + 16 * 16, 0.0f);
     group_tokens<true>(a_tile, nb, b_tile, fold, n, p.y + 16 * t * p.y_stride + 16 * g, p.y_stride);
@@ -451,18 +452,16 @@ void prepare_int8(const float* x, int64_t n_tokens, int64_t cols, int64_t t0, in
         *acts.table(dst, 1, u, t) = static_cast<float>(s16[2 * u] + s16[2 * u + 1]);
       } else if constexpr (kKind == Acts::Q4_0) {
         *acts.table(dst, 0, u, t) = d[u / 8];
-      } else {
+      } else {  // Q8_0
         *acts.table(dst, 0, u, t) = d[u];
-        {
-          // Sum of 32 signed levels: sum of the levels + 128 as bytes (vpsadbw), less 32 * 128.
-          const __m256i levels = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row.data() + 32 * u));
-          const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(levels, _mm256_set1_epi8(static_cast<char>(0x80))),
-                                              _mm256_setzero_si256());
-          const int64_t sum = _mm256_extract_epi64(sad, 0) + _mm256_extract_epi64(sad, 1) +
-                              _mm256_extract_epi64(sad, 2) + _mm256_extract_epi64(sad, 3) - 32 * 128;
-          const int32_t offset = static_cast<int32_t>(128 * sum);
-          std::memcpy(acts.table(dst, 1, u, t), &offset, 4);
-        }
+        // Sum of 32 signed levels: sum of the levels + 128 as bytes (vpsadbw), less 32 * 128.
+        const __m256i levels = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row.data() + 32 * u));
+        const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(levels, _mm256_set1_epi8(static_cast<char>(0x80))),
+                                            _mm256_setzero_si256());
+        const int64_t sum = _mm256_extract_epi64(sad, 0) + _mm256_extract_epi64(sad, 1) +
+                            _mm256_extract_epi64(sad, 2) + _mm256_extract_epi64(sad, 3) - 32 * 128;
+        const int32_t offset = static_cast<int32_t>(128 * sum);
+        std::memcpy(acts.table(dst, 1, u, t), &offset, 4);
       }
     }
   }

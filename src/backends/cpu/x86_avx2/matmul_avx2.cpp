@@ -7,7 +7,6 @@
 #include <immintrin.h>
 
 #include <algorithm>
-
 #include <cstring>
 
 #include "backends/cpu/x86_avx2/avx2_kernels.h"

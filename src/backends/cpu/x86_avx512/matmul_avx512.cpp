@@ -15,7 +15,6 @@
 #include <immintrin.h>
 
 #include <algorithm>
-
 #include <cstring>
 
 #include "backends/cpu/x86_avx512/avx512_kernels.h"
