@@ -30,6 +30,7 @@ struct BenchOptions {
   bool json = false;
   std::string gpu_layers = "0";  // auto or N: layers on the GPU (as `hearth run`)
   bool gpu_bandwidth = false;    // measure the GPU's copy bandwidth (the GPU roofline)
+  std::string kv_type = "auto";  // the CPU KV cache's element type (as `hearth run`)
 };
 
 double now_s() {
@@ -99,6 +100,7 @@ void bench(const BenchOptions& o) {
                        std::max<int64_t>(o.n_prompt, 1));
   LoadedModel lm = load_model_and_tokenizer(o.model, "");
   Model& m = *lm.model;
+  m.set_kv_type(parse_kv_type(o.kv_type));
   m.offload(offload);
   ThreadPool pool(o.threads);
   std::fprintf(stderr, "measuring memory bandwidth with %d threads...\n", pool.size());
@@ -128,14 +130,15 @@ void bench(const BenchOptions& o) {
   // Everything on the GPU: the GPU's measured bandwidth bounds decode; otherwise the CPU's
   // (a split's roofline is the planner's business: `hearth fit`).
   const double roof_gbs = all_on_gpu ? gpu_gbs : bw.read_gbs;
-  // A generated token also reads the keys and values of every earlier position (float32 on
-  // the CPU): at the mean context of the timed tokens that is part of the least traffic per
-  // token, so the roofline counts it (TinyLlama after a 512-token prompt: ~4% of the Q4_0
-  // weights). The weights-only figure is reported beside it.
+  // A generated token also reads the keys and values of every earlier position (in the
+  // cache's element type): at the mean context of the timed tokens that is part of the least
+  // traffic per token, so the roofline counts it (TinyLlama after a 512-token prompt: ~2% of
+  // the Q4_0 weights in F16). The weights-only figure is reported beside it.
   const auto& mc = m.config();
   const double mean_context = static_cast<double>(o.n_prompt) + static_cast<double>(o.n_gen + 1) / 2;
+  const double kv_element_bytes = static_cast<double>(ops::kv_type_bytes(m.kv_type()));
   const double kv_bytes = offload.gpu_layers == 0 && o.n_gen > 0
-                              ? static_cast<double>(mc.n_layers * mc.kv_dim() * 2 * sizeof(float)) * mean_context
+                              ? static_cast<double>(mc.n_layers * mc.kv_dim() * 2) * kv_element_bytes * mean_context
                               : 0.0;
   const double roofline_tok_s = roof_gbs * 1e9 / (static_cast<double>(bytes) + kv_bytes);
   const double roofline_pct = 100.0 * gen_tok_s / roofline_tok_s;
@@ -153,6 +156,7 @@ void bench(const BenchOptions& o) {
     nlohmann::json j{{"model", lm.path},
                      {"params_bytes_per_token", bytes},
                      {"kv_bytes_per_token", kv_bytes},
+                     {"kv_type", ops::kv_type_name(m.kv_type())},
                      {"threads", pool.size()},
                      {"n_prompt", o.n_prompt},
                      {"n_gen", o.n_gen},
@@ -180,7 +184,7 @@ void bench(const BenchOptions& o) {
   std::printf("model      %s (%.1f MB of weights read per token)\n", lm.path.c_str(), bytes / 1e6);
   std::printf("threads    %d\n", pool.size());
   std::printf("kernels    %s\n", kernels.c_str());
-  std::printf("placement  %s\n", m.placement().c_str());
+  std::printf("placement  %s, KV cache %s\n", m.placement().c_str(), ops::kv_type_name(m.kv_type()));
   std::printf("bandwidth  %.1f GB/s read (measured)\n", bw.read_gbs);
   if (gpu_gbs > 0) std::printf("GPU copy   %.1f GB/s read+write (measured)%s\n", gpu_gbs,
                                all_on_gpu ? ", the roofline below" : "");
@@ -217,6 +221,9 @@ void add_bench_command(CLI::App& app) {
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->add_option("--gpu-layers", o->gpu_layers,
                   "Layers on the GPU: auto (the planner's split) or N (default 0: CPU only)");
+  cmd->add_option("--kv-type", o->kv_type,
+                  "CPU KV cache element type: auto (F32 for a model all in F32, else F16), f32 or f16")
+      ->capture_default_str();
   cmd->add_flag("--gpu-bandwidth", o->gpu_bandwidth,
                 "Also measure the GPU's copy bandwidth (always done when everything is on the GPU)");
   cmd->callback([o] { bench(*o); });

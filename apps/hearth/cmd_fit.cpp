@@ -16,6 +16,7 @@
 #include "fit/names.h"
 #include "fit/planner.h"
 #include "fit_report.h"
+#include "models/model.h"
 
 namespace hearth::cli {
 namespace {
@@ -30,7 +31,7 @@ struct FitOptions {
   std::string model;
   std::string gpu = "auto";
   std::string gpus, ram_gib, cpu_bandwidth, ctx, parallel = "1", batch = "512";
-  std::string kv_type = "f32";
+  std::string kv_type = "auto";
   std::string type;
   bool json = false;
   bool all = false;
@@ -65,7 +66,7 @@ std::optional<int64_t> whole(const char* option, const std::string& text, int64_
 struct FitSettings {
   std::optional<int64_t> ctx;
   int64_t parallel = 1, batch = 512;
-  int64_t kv_element_bytes = 4;
+  std::optional<kv::KVType> kv_type;
   fit::MachineRequest machine;
 };
 
@@ -75,10 +76,7 @@ FitSettings settings_of(const FitOptions& o) {
   s.parallel =
       whole("--parallel", o.parallel, 1, fit::kMaxPlanParallel, "a number of sequences").value_or(1);
   s.batch = whole("--batch", o.batch, 1, 65536, "a number of tokens").value_or(512);
-  if (o.kv_type == "f16" || o.kv_type == "F16")
-    s.kv_element_bytes = 2;
-  else if (o.kv_type != "f32" && o.kv_type != "F32")
-    fail("--kv-type {}: choose f32 (what hearth allocates today) or f16", o.kv_type);
+  s.kv_type = parse_kv_type(o.kv_type);
   s.machine.gpu = o.gpu;
   s.machine.gpus = static_cast<int>(whole("--gpus", o.gpus, 1, 64, "a number of GPUs").value_or(0));
   s.machine.ram_gib = number("--ram", o.ram_gib, "GiB of RAM");
@@ -100,7 +98,7 @@ fit::RunShape run_shape(const FitSettings& s, const ModelConfig& c) {
   run.context = std::min(s.ctx.value_or(kDefaultFitContext), c.max_context);
   run.parallel = s.parallel;
   run.batch = s.batch;
-  run.kv_element_bytes = s.kv_element_bytes;
+  run.kv_type = s.kv_type;
   return run;
 }
 
@@ -208,7 +206,8 @@ void add_fit_command(CLI::App& app) {
                   "Context per sequence in tokens (default: 8192, or the model's own if shorter)");
   cmd->add_option("--parallel", o->parallel, "Sequences served at once")->capture_default_str();
   cmd->add_option("-b,--batch", o->batch, "Prompt tokens per forward pass")->capture_default_str();
-  cmd->add_option("--kv-type", o->kv_type, "KV cache element type: f32 (hearth today) or f16")
+  cmd->add_option("--kv-type", o->kv_type, "CPU KV cache element type: auto (F32 for an all-F32 model, else F16, as hearth "
+                  "allocates it), f32 or f16; GPU layers keep F32")
       ->capture_default_str();
   cmd->add_option("--type", o->type, "Plan one weight type only (F16, BF16, Q8_0, Q6_K, Q4_K, Q4_0)");
   cmd->add_option("--cpu-bandwidth", o->cpu_bandwidth,

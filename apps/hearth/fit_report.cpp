@@ -33,7 +33,7 @@ std::string params(double n) {
   return fmt::format("{:.0f}K", n / 1e3);
 }
 
-std::string kv_type(const fit::Plan& p) { return p.kv_element_bytes == 2 ? "F16" : "F32"; }
+std::string kv_type(const fit::Plan& p) { return fit::kv_type_text(p); }
 
 std::string where(const fit::Plan& p) {
   switch (p.verdict) {

@@ -37,7 +37,7 @@ GpuOffload plan_gpu_offload(const std::string& value, bool given, const std::str
   const GpuDevice& d = scan.devices.front();
   fit::PlacementInputs in;
   in.layer_bytes = w.layers;
-  in.kv_per_layer = r.kv_per_layer;
+  in.kv_per_layer = r.kv_per_gpu_layer;
   in.head_bytes = w.global + r.resident;
   in.compute_bytes = r.compute;
   in.gpu_usable_bytes = d.free_bytes > fit::kGpuReserveBytes ? d.free_bytes - fit::kGpuReserveBytes : 0;

@@ -73,9 +73,8 @@ WeightBytes weight_bytes(const ModelShape& m, std::optional<DType> type) {
 }
 
 RunBytes run_bytes(const ModelShape& m, std::optional<DType> type, const RunShape& run) {
-  if (run.context <= 0 || run.parallel <= 0 || run.batch <= 0 || run.kv_element_bytes <= 0)
-    fail("internal error: a run shape needs a positive context, parallel count, batch and KV "
-         "element size");
+  if (run.context <= 0 || run.parallel <= 0 || run.batch <= 0)
+    fail("internal error: a run shape needs a positive context, parallel count and batch");
   if (run.context > kMaxPlanContext || run.parallel > kMaxPlanParallel)
     fail("a context of {} tokens x {} sequences is beyond what can be planned (at most {} x {})",
          run.context, run.parallel, kMaxPlanContext, kMaxPlanParallel);
@@ -84,17 +83,27 @@ RunBytes run_bytes(const ModelShape& m, std::optional<DType> type, const RunShap
   // from overflowing.
   const double kv_estimate = 2.0 * static_cast<double>(c.n_layers) * static_cast<double>(c.kv_dim()) *
                              static_cast<double>(run.context) * static_cast<double>(run.parallel) *
-                             static_cast<double>(run.kv_element_bytes);
+                             4.0;
   if (kv_estimate > 1e18)
     fail("a KV cache of {:.3g} bytes ({} tokens x {} sequences) is beyond what can be planned",
          kv_estimate, run.context, run.parallel);
   RunBytes r;
+  // The engine's choice when none is given: float32 only for a model all in float32.
+  bool all_f32 = true;
+  for (const auto& t : m.tensors)
+    if (t.shape.size() >= 2 && held_type(t, type) != DType::F32) all_f32 = false;
+  r.kv_type = run.kv_type.value_or(default_kv_type(all_f32));
   // One sequence's cache per parallel sequence (the serving engine pools them; the same
   // positions in total).
-  const kv::KVCacheConfig kv = kv_cache_config(c, run.context);
-  r.kv_per_layer = static_cast<uint64_t>(kv.bytes(run.kv_element_bytes) / c.n_layers) *
-                   static_cast<uint64_t>(run.parallel);
-  r.kv_read_per_layer = static_cast<uint64_t>(kv.bytes(run.kv_element_bytes) / c.n_layers / 2);
+  const kv::KVCacheConfig kv = kv_cache_config(c, run.context, 16, r.kv_type);
+  const auto per_layer = [&](int64_t element_bytes) {
+    return static_cast<uint64_t>(kv.bytes(element_bytes) / c.n_layers);
+  };
+  const int64_t gpu_element_bytes = ops::kv_type_bytes(kv::KVType::F32);
+  r.kv_per_layer = per_layer(kv.element_bytes()) * static_cast<uint64_t>(run.parallel);
+  r.kv_read_per_layer = per_layer(kv.element_bytes()) / 2;
+  r.kv_per_gpu_layer = per_layer(gpu_element_bytes) * static_cast<uint64_t>(run.parallel);
+  r.kv_read_per_gpu_layer = per_layer(gpu_element_bytes) / 2;
 
   // Compute: the forward pass's activations for one batch, the int8 copy of the widest
   // matmul input, each thread's attention scores, logits rows, the token ids kept per

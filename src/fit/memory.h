@@ -26,7 +26,9 @@ struct RunShape {
   int64_t context = 4096;   // positions per sequence
   int64_t parallel = 1;     // sequences served at once, each with `context` positions
   int64_t batch = 512;      // prompt tokens per forward call (`hearth run -b`)
-  int64_t kv_element_bytes = kv::KVCacheConfig::kElementBytes;  // 4: hearth's F32 cache
+  // The CPU layers' KV cache element type; nullopt: what the engine picks for the planned
+  // weights (default_kv_type, models/model.h). Layers on a GPU keep theirs in float32.
+  std::optional<kv::KVType> kv_type;
   int threads = 0;          // compute threads; 0: one per physical core, as the engine
 };
 
@@ -44,8 +46,11 @@ WeightBytes weight_bytes(const ModelShape& model, std::optional<DType> type);
 
 // Everything besides the weights, for one run shape.
 struct RunBytes {
-  uint64_t kv_per_layer = 0;       // keys and values of one layer, every sequence
+  kv::KVType kv_type = kv::KVType::F32;  // the CPU layers' cache (RunShape::kv_type resolved)
+  uint64_t kv_per_layer = 0;       // keys and values of one CPU layer, every sequence
   uint64_t kv_read_per_layer = 0;  // read per generated token with the context half full
+  uint64_t kv_per_gpu_layer = 0;   // the same two for a layer on a GPU (float32 there)
+  uint64_t kv_read_per_gpu_layer = 0;
   uint64_t compute = 0;            // activations, matmul/attention scratch, logits, token ids
   uint64_t resident = 0;           // norm weights as F32, rotary tables
   uint64_t file_extra = 0;         // a local file: its metadata, mapped with the weights

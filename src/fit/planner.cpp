@@ -26,7 +26,7 @@ struct Placement {
 uint64_t gpu_bytes(const Parts& p, int64_t g, size_t n_gpus) {
   if (g == 0) return 0;
   uint64_t b = p.r.compute * n_gpus;
-  for (int64_t i = p.n_layers - g; i < p.n_layers; ++i) b += p.w.layers[i] + p.r.kv_per_layer;
+  for (int64_t i = p.n_layers - g; i < p.n_layers; ++i) b += p.w.layers[i] + p.r.kv_per_gpu_layer;
   if (g == p.n_layers) b += p.w.global + p.r.resident;
   return b;
 }
@@ -48,7 +48,7 @@ Placement place(const Parts& p, const Machine& m) {
     int64_t g = 0;
     uint64_t need = p.r.compute * m.gpus.size();
     for (int64_t k = 1; k <= p.n_layers; ++k) {
-      need += p.w.layers[p.n_layers - k] + p.r.kv_per_layer;
+      need += p.w.layers[p.n_layers - k] + p.r.kv_per_gpu_layer;
       const uint64_t with_head = k == p.n_layers ? need + p.w.global + p.r.resident : need;
       if (with_head > gpu_room) break;
       g = k;
@@ -90,8 +90,10 @@ double tokens_per_second(const Parts& p, const Placement& at, const Machine& m) 
   if (at.verdict == Verdict::None || m.cpu_bandwidth_gbs <= 0) return 0;
   double gpu_read = 0, cpu_read = 0;
   for (int64_t i = 0; i < p.n_layers; ++i) {
-    const double layer = static_cast<double>(p.w.read_layers[i] + p.r.kv_read_per_layer);
-    (i >= p.n_layers - at.gpu_layers ? gpu_read : cpu_read) += layer;
+    const bool on_gpu = i >= p.n_layers - at.gpu_layers;
+    const double layer = static_cast<double>(
+        p.w.read_layers[i] + (on_gpu ? p.r.kv_read_per_gpu_layer : p.r.kv_read_per_layer));
+    (on_gpu ? gpu_read : cpu_read) += layer;
   }
   (at.gpu_layers == p.n_layers ? gpu_read : cpu_read) += static_cast<double>(p.w.read_global);
   double gpu_bw = 0;
@@ -116,6 +118,12 @@ const char* verdict_name(Verdict v) {
   return "none";
 }
 
+std::string kv_type_text(const Plan& p) {
+  std::string text = ops::kv_type_name(p.kv_type);
+  if (p.gpu_layers > 0 && p.kv_type != kv::KVType::F32) text += " (F32 on the GPU)";
+  return text;
+}
+
 Plan plan_model(const ModelShape& model, std::optional<DType> type, const RunShape& run,
                 const Machine& machine) {
   if (!type && !model.local)
@@ -132,11 +140,12 @@ Plan plan_model(const ModelShape& model, std::optional<DType> type, const RunSha
   plan.weight_type = dtype_name(type ? *type : model.file_type);
   plan.context = run.context;
   plan.parallel = run.parallel;
-  plan.kv_element_bytes = run.kv_element_bytes;
+  plan.kv_type = p.r.kv_type;
   plan.n_layers = c.n_layers;
   plan.params = parameter_count(model);
   plan.weights = w.total() + p.r.file_extra;
-  plan.kv = p.r.kv_per_layer * static_cast<uint64_t>(c.n_layers);
+  plan.kv = p.r.kv_per_layer * static_cast<uint64_t>(c.n_layers - at.gpu_layers) +
+            p.r.kv_per_gpu_layer * static_cast<uint64_t>(at.gpu_layers);
   plan.compute = p.r.compute + p.r.resident;
   plan.overhead = p.r.overhead;
   plan.engine = engine_bytes(w, p.r, c.n_layers);

@@ -23,7 +23,7 @@ struct Plan {
   bool as_stored = false;   // a local file planned without conversion
   int64_t context = 0;
   int64_t parallel = 1;
-  int64_t kv_element_bytes = 4;
+  kv::KVType kv_type = kv::KVType::F32;  // the CPU layers' KV cache (a GPU's is F32)
   int64_t n_layers = 0;
   int64_t params = 0;
 
@@ -42,6 +42,10 @@ struct Plan {
   int64_t max_context_gpu = 0;  // ... entirely on the GPUs
   double est_tokens_per_s = 0;  // one sequence, generation; 0 when unknown or none
 };
+
+// The plan's KV cache types in words: "F16", or "F16 (F32 on the GPU)" when it has GPU layers
+// of another type.
+std::string kv_type_text(const Plan& p);
 
 // `type`: the weight type to plan at; nullopt plans a local file as stored.
 Plan plan_model(const ModelShape& model, std::optional<DType> type, const RunShape& run,

@@ -1,7 +1,9 @@
 #include "kv/kv_cache.h"
 
 #include <algorithm>
+#include <cstring>
 
+#include "backends/cpu/dispatch.h"
 #include "core/error.h"
 
 namespace hearth::kv {
@@ -27,9 +29,9 @@ KVCache::KVCache(const KVCacheConfig& config) : config_(config), allocator_(conf
     fail("invalid KV cache shape: {} layers, kv_dim {}, head size {}, block size {}, {} blocks",
          config.n_layers, config.kv_dim, config.head_size(), config.block_size, config.n_blocks);
   // Half of the pool's bytes are keys, half values.
-  const size_t n = static_cast<size_t>(config.bytes() / 2 / KVCacheConfig::kElementBytes);
-  keys_.assign(n, 0.0f);
-  values_.assign(n, 0.0f);
+  const size_t words = static_cast<size_t>((config.bytes() / 2 + 7) / 8);
+  keys_.assign(words, 0);
+  values_.assign(words, 0);
 }
 
 void KVCache::use_tables(Tables how) {
@@ -90,30 +92,49 @@ int64_t KVCache::offset(int64_t layer, int32_t seq, int64_t pos, int64_t head) c
   if (pos < 0 || pos / config_.block_size >= v.n_table_blocks)
     fail("internal error: position {} of sequence {} is outside its reserved KV blocks", pos, seq);
   // Within the layer, where attention reads it (one layout: ops::PagedKV's).
-  return layer * layer_floats() + v.offset(pos, head);
+  return layer * layer_elements() + v.offset(pos, head);
 }
 
 void KVCache::store(int64_t layer, int32_t seq, int64_t pos, const float* key, const float* value) {
   const int64_t hd = config_.head_size();
+  const auto& kernels = cpu::active_kernels();
   for (int64_t h = 0; h * hd < config_.kv_dim; ++h) {
     const int64_t at = offset(layer, seq, pos, h);
-    std::copy_n(key + h * hd, hd, keys_.data() + at);
-    std::copy_n(value + h * hd, hd, values_.data() + at);
+    if (config_.type == KVType::F16) {
+      kernels.to_f16(key + h * hd, reinterpret_cast<uint16_t*>(element(keys_, at)), hd);
+      kernels.to_f16(value + h * hd, reinterpret_cast<uint16_t*>(element(values_, at)), hd);
+    } else {
+      std::memcpy(element(keys_, at), key + h * hd, static_cast<size_t>(hd) * sizeof(float));
+      std::memcpy(element(values_, at), value + h * hd, static_cast<size_t>(hd) * sizeof(float));
+    }
   }
 }
 
+void KVCache::load(int64_t layer, int32_t seq, int64_t pos, float* key, float* value) const {
+  const ops::PagedKV k = view(layer, seq);
+  const int64_t hd = config_.head_size();
+  check_room(seq, pos);
+  for (int64_t h = 0; h * hd < config_.kv_dim; ++h)
+    for (int64_t i = 0; i < hd; ++i) {
+      key[h * hd + i] = k.key_at(pos, h, i);
+      value[h * hd + i] = k.value_at(pos, h, i);
+    }
+}
+
 float* KVCache::key(int64_t layer, int32_t seq, int64_t pos, int64_t head) {
-  return keys_.data() + offset(layer, seq, pos, head);
+  if (config_.type != KVType::F32) fail("internal error: float rows of an {} KV cache", ops::kv_type_name(config_.type));
+  return reinterpret_cast<float*>(element(keys_, offset(layer, seq, pos, head)));
 }
 float* KVCache::value(int64_t layer, int32_t seq, int64_t pos, int64_t head) {
-  return values_.data() + offset(layer, seq, pos, head);
+  if (config_.type != KVType::F32) fail("internal error: float rows of an {} KV cache", ops::kv_type_name(config_.type));
+  return reinterpret_cast<float*>(element(values_, offset(layer, seq, pos, head)));
 }
 
 ops::PagedKV KVCache::view(int64_t layer, int32_t seq) const {
   const auto& blocks = table(seq);
-  return ops::PagedKV{keys_.data() + layer * layer_floats(), values_.data() + layer * layer_floats(),
+  return ops::PagedKV{element(keys_, layer * layer_elements()), element(values_, layer * layer_elements()),
                       blocks.data(), static_cast<int64_t>(blocks.size()), config_.block_size,
-                      config_.kv_dim, config_.head_size()};
+                      config_.kv_dim, config_.head_size(), config_.type};
 }
 
 }  // namespace hearth::kv

@@ -12,22 +12,24 @@
 
 namespace hearth::kv {
 
+using ops::KVType;
+
 struct KVCacheConfig {
   int64_t n_layers = 0;
   int64_t kv_dim = 0;        // n_kv_heads * head_dim
   int64_t block_size = 16;   // tokens per block
   int64_t n_blocks = 0;      // total blocks in the pool (per layer)
-  int64_t head_dim = 0;      // floats per KV head; 0: kv_dim (a single head)
+  int64_t head_dim = 0;      // elements per KV head; 0: kv_dim (a single head)
+  KVType type = KVType::F32;  // what each key and value element is stored as
 
   int64_t head_size() const { return head_dim > 0 ? head_dim : kv_dim; }
-
-  // What KVCache stores per element: F32 keys and values.
-  static constexpr int64_t kElementBytes = sizeof(float);
+  int64_t element_bytes() const { return ops::kv_type_bytes(type); }
 
   // Keys plus values of the whole pool. KVCache sizes its storage from this, and the memory
   // planner (src/fit) calls it too, so planned and allocated bytes are the same number.
-  // element_bytes: another element size (2 for an F16 cache) for planning other backends.
-  int64_t bytes(int64_t element_bytes = kElementBytes) const {
+  // element_bytes: another element size (the GPU layers' float32 pool) for planning.
+  int64_t bytes() const { return bytes(element_bytes()); }
+  int64_t bytes(int64_t element_bytes) const {
     return 2 * n_layers * n_blocks * block_size * kv_dim * element_bytes;
   }
 };
@@ -71,9 +73,14 @@ class KVCache {
     return (n_tokens + config_.block_size - 1) / config_.block_size;
   }
 
-  // Writes this token's key and value (kv_dim floats each, heads one after another) at `pos`.
+  // Writes this token's key and value (kv_dim floats each, heads one after another) at `pos`,
+  // as the cache's element type (F16: rounded to nearest even).
   void store(int64_t layer, int32_t seq, int64_t pos, const float* key, const float* value);
-  // One KV head's key or value at `pos` (head_size() floats).
+  // Reads them back as floats (F16 widened exactly).
+  void load(int64_t layer, int32_t seq, int64_t pos, float* key, float* value) const;
+  // Fails (an internal error: the caller reserved too little) unless `pos` of `seq` has room.
+  void check_room(int32_t seq, int64_t pos) const { (void)offset(0, seq, pos, 0); }
+  // An F32 cache's key or value row of one KV head at `pos` (head_size() floats).
   float* key(int64_t layer, int32_t seq, int64_t pos, int64_t head = 0);
   float* value(int64_t layer, int32_t seq, int64_t pos, int64_t head = 0);
   // What attention reads for `seq` in `layer`.
@@ -83,7 +90,13 @@ class KVCache {
   // Where (layer, pos, head) of `seq` starts in keys_ / values_; fails for a position outside
   // the reserved blocks.
   int64_t offset(int64_t layer, int32_t seq, int64_t pos, int64_t head) const;
-  int64_t layer_floats() const { return config_.n_blocks * config_.block_size * config_.kv_dim; }
+  int64_t layer_elements() const { return config_.n_blocks * config_.block_size * config_.kv_dim; }
+  uint8_t* element(std::vector<uint64_t>& pool, int64_t at) const {
+    return reinterpret_cast<uint8_t*>(pool.data()) + at * config_.element_bytes();
+  }
+  const uint8_t* element(const std::vector<uint64_t>& pool, int64_t at) const {
+    return reinterpret_cast<const uint8_t*>(pool.data()) + at * config_.element_bytes();
+  }
   const std::vector<int32_t>& table(int32_t seq) const;
 
   enum class Tables { Unused, Reserved, External };
@@ -92,8 +105,10 @@ class KVCache {
   KVCacheConfig config_;
   Tables tables_mode_ = Tables::Unused;
   BlockAllocator allocator_;
-  std::vector<float> keys_;    // [layer][block][head][row][head_size] (ops::PagedKV)
-  std::vector<float> values_;  // same layout
+  // [layer][block][head][row][head_size] elements of config_.type (ops::PagedKV), in 8-byte
+  // words so that every row is aligned for its element type.
+  std::vector<uint64_t> keys_;
+  std::vector<uint64_t> values_;
   std::unordered_map<int32_t, std::vector<int32_t>> tables_;
 };
 

@@ -56,7 +56,7 @@ class CpuLayers {
   void store_kv(int64_t layer, const float* k, const float* v, int64_t n) {
     const int64_t kv_dim = c_.kv_dim();
     // Rows outside the reserved blocks fail here, on the calling thread, not in a worker.
-    for (int64_t t = 0; t < n; ++t) (void)cache_.key(layer, batch_.seq_ids[t], batch_.positions[t]);
+    for (int64_t t = 0; t < n; ++t) cache_.check_room(batch_.seq_ids[t], batch_.positions[t]);
     rows(n, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t)
         cache_.store(layer, batch_.seq_ids[t], batch_.positions[t], k + t * kv_dim, v + t * kv_dim);

@@ -1,5 +1,6 @@
 #include "models/model.h"
 
+#include <cctype>
 #include <filesystem>
 #include <map>
 
@@ -26,9 +27,31 @@ bool register_architecture(const std::string& arch, ArchitectureFactory factory)
   return true;
 }
 
+kv::KVType default_kv_type(bool all_matrices_f32) {
+  return all_matrices_f32 ? kv::KVType::F32 : kv::KVType::F16;
+}
+
+std::optional<kv::KVType> parse_kv_type(const std::string& name) {
+  std::string n = name;
+  for (char& ch : n) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (n == "auto") return std::nullopt;
+  if (n == "f32") return kv::KVType::F32;
+  if (n == "f16") return kv::KVType::F16;
+  fail("--kv-type {}: choose auto (F32 for a model all in F32, else F16), f32 or f16", name);
+}
+
+kv::KVType Model::kv_type() const {
+  if (kv_type_) return *kv_type_;
+  bool all_f32 = true;
+  for (const auto& [name, t] : weights_->all())
+    if (t->shape.size() >= 2 && t->dtype != DType::F32) all_f32 = false;
+  return default_kv_type(all_f32);
+}
+
 kv::KVCacheConfig kv_cache_config(const ModelConfig& config, int64_t n_tokens,
-                                  int64_t block_size) {
+                                  int64_t block_size, kv::KVType type) {
   kv::KVCacheConfig c;
+  c.type = type;
   c.n_layers = config.n_layers;
   c.kv_dim = config.kv_dim();
   c.head_dim = config.head_dim;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "kv/kv_cache.h"
@@ -19,7 +20,15 @@ class ThreadPool;
 // The KV cache shape for a model of this config holding `n_tokens` positions in total (whole
 // blocks). Model::kv_config and the memory planner (src/fit) both use it.
 kv::KVCacheConfig kv_cache_config(const ModelConfig& config, int64_t n_tokens,
-                                  int64_t block_size = 16);
+                                  int64_t block_size = 16, kv::KVType type = kv::KVType::F32);
+
+// The CPU KV cache's element type when none is asked for: float32 for a model whose matrices
+// are all float32 (kept exact, as vLLM's "auto" follows the model's dtype), half floats for
+// any other (llama.cpp's default: half the memory, and half the bytes each decode step reads).
+// The GPU layers' cache is float32 either way. The memory planner (src/fit) plans with it.
+kv::KVType default_kv_type(bool all_matrices_f32);
+// "auto" (nullopt), "f32" or "f16" (any case); anything else fails with the choices.
+std::optional<kv::KVType> parse_kv_type(const std::string& name);
 
 class Model {
  public:
@@ -34,10 +43,13 @@ class Model {
   // in batch order.
   virtual void forward(const Batch& batch, kv::KVCache& cache, float* logits, ThreadPool& pool) = 0;
 
-  // A cache shape for this model holding `n_tokens` token positions in total.
+  // A cache shape for this model holding `n_tokens` token positions in total, of kv_type().
   kv::KVCacheConfig kv_config(int64_t n_tokens, int64_t block_size = 16) const {
-    return kv_cache_config(config_, n_tokens, block_size);
+    return kv_cache_config(config_, n_tokens, block_size, kv_type());
   }
+  // The KV cache element type kv_config() gives: set_kv_type's, else default_kv_type().
+  kv::KVType kv_type() const;
+  void set_kv_type(std::optional<kv::KVType> type) { kv_type_ = type; }
   // Bytes of weights read to produce one token (every matrix once): the bandwidth roofline.
   uint64_t weight_bytes_per_token() const;
 
@@ -54,6 +66,7 @@ class Model {
 
   ModelConfig config_;
   std::unique_ptr<WeightSource> weights_;
+  std::optional<kv::KVType> kv_type_;
 };
 
 using ArchitectureFactory =

@@ -5,10 +5,18 @@
 #include <vector>
 
 #include "backends/cpu/dispatch.h"
+#include "core/dtype.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
 
 namespace hearth::ops {
+
+float PagedKV::element(const void* pool, int64_t pos, int64_t head, int64_t i) const {
+  const int64_t at = offset(pos, head) + i;
+  return type == KVType::F16 ? fp16_to_fp32(static_cast<const uint16_t*>(pool)[at])
+                             : static_cast<const float*>(pool)[at];
+}
+
 namespace {
 
 int64_t first_position(int64_t pos, int64_t window) {
@@ -18,9 +26,10 @@ int64_t first_position(int64_t pos, int64_t window) {
 // One KV head's run of `count` cache rows (contiguous in its block), towards L1: a head's runs
 // lie in blocks scattered over the pool, which the hardware prefetchers cannot foresee, and a
 // decode step's attention is bound by that read.
-void prefetch_rows(const float* first_row, int64_t count, int64_t head_dim) {
+template <typename T>
+void prefetch_rows(const T* first_row, int64_t count, int64_t head_dim) {
   const char* p = reinterpret_cast<const char*>(first_row);
-  const int64_t bytes = count * head_dim * static_cast<int64_t>(sizeof(float));
+  const int64_t bytes = count * head_dim * static_cast<int64_t>(sizeof(T));
   for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b);
 }
 
@@ -42,17 +51,39 @@ uint64_t attention_scratch_bytes(const AttentionShape& s, int64_t n_positions) {
   return static_cast<uint64_t>(s.n_heads / s.n_kv_heads * span) * sizeof(float);
 }
 
-void attention(const float* q, int64_t n_tokens, const int32_t* positions, const PagedKV* kv,
-               const AttentionShape& s, float* out, ThreadPool& pool) {
+namespace {
+
+// The inner loops (q.k, softmax, weights x v) on this CPU's vector units, over cache elements
+// of type T: at a long context they are a large share of a decode step.
+struct RunKernels {
+  const cpu::KernelTable& k;
+  void scores(const float* q, int64_t group, int64_t dim, const float* rows, int64_t n,
+              float scale, float* out, int64_t s_stride) const {
+    k.attn_scores(q, group, dim, rows, dim, n, scale, out, s_stride);
+  }
+  void scores(const float* q, int64_t group, int64_t dim, const uint16_t* rows, int64_t n,
+              float scale, float* out, int64_t s_stride) const {
+    k.attn_scores_f16(q, group, dim, rows, dim, n, scale, out, s_stride);
+  }
+  void values(const float* w, int64_t w_stride, int64_t group, int64_t dim, const float* rows,
+              int64_t n, float* out) const {
+    k.attn_values(w, w_stride, group, dim, rows, dim, n, out);
+  }
+  void values(const float* w, int64_t w_stride, int64_t group, int64_t dim, const uint16_t* rows,
+              int64_t n, float* out) const {
+    k.attn_values_f16(w, w_stride, group, dim, rows, dim, n, out);
+  }
+};
+
+template <typename T>
+void attention_of(const float* q, int64_t n_tokens, const int32_t* positions, const PagedKV* kv,
+                  const AttentionShape& s, float* out, ThreadPool& pool) {
   const int64_t group = s.n_heads / s.n_kv_heads;
   const int64_t q_stride = s.n_heads * s.head_dim;
   int32_t last_position = 0;
   for (int64_t t = 0; t < n_tokens; ++t) last_position = std::max(last_position, positions[t]);
   const size_t scores_needed = attention_scratch_bytes(s, last_position + 1) / sizeof(float);
-  // The inner loops (q.k, softmax, weights x v) on this CPU's vector units: at a long context
-  // they are a large share of a decode step.
-  const cpu::KernelTable& kernels = cpu::active_kernels();
-  for (int64_t t = 0; t < n_tokens; ++t) check_layout(kv[t], s);
+  const RunKernels kernels{cpu::active_kernels()};
   // Decode steps read a cache that sits in memory; a prompt's keys and values were just
   // written and are still in cache, where the prefetches only cost (6% of its attention).
   const bool prefetch = n_tokens <= kPrefetchMaxTokens;
@@ -85,22 +116,36 @@ void attention(const float* q, int64_t n_tokens, const int32_t* positions, const
           p += run;
         }
       };
-      auto key_row = [&](int64_t pos) { return cache.key(pos, kvh); };
-      auto value_row = [&](int64_t pos) { return cache.value(pos, kvh); };
+      auto key_row = [&](int64_t pos) { return cache.key<T>(pos, kvh); };
+      auto value_row = [&](int64_t pos) { return cache.value<T>(pos, kvh); };
       for_each_run(key_row, [&](int64_t p, int64_t pos, int64_t run) {
-        kernels.attn_scores(q_group, group, s.head_dim, key_row(pos), s.head_dim, run, s.scale,
-                            scores.data() + p, n);
+        kernels.scores(q_group, group, s.head_dim, key_row(pos), run, s.scale, scores.data() + p, n);
       });
       for (int64_t g = 0; g < group; ++g) {
-        kernels.softmax(scores.data() + g * n, n);
+        kernels.k.softmax(scores.data() + g * n, n);
         std::fill(out_group + g * s.head_dim, out_group + (g + 1) * s.head_dim, 0.0f);
       }
       for_each_run(value_row, [&](int64_t p, int64_t pos, int64_t run) {
-        kernels.attn_values(scores.data() + p, n, group, s.head_dim, value_row(pos), s.head_dim,
-                            run, out_group);
+        kernels.values(scores.data() + p, n, group, s.head_dim, value_row(pos), run, out_group);
       });
     }
   });
+}
+
+}  // namespace
+
+void attention(const float* q, int64_t n_tokens, const int32_t* positions, const PagedKV* kv,
+               const AttentionShape& s, float* out, ThreadPool& pool) {
+  for (int64_t t = 0; t < n_tokens; ++t) check_layout(kv[t], s);
+  if (n_tokens <= 0) return;
+  for (int64_t t = 1; t < n_tokens; ++t)
+    if (kv[t].type != kv[0].type)
+      fail("internal error: one attention call over KV caches of types {} and {}",
+           kv_type_name(kv[0].type), kv_type_name(kv[t].type));
+  if (kv[0].type == KVType::F16)
+    attention_of<uint16_t>(q, n_tokens, positions, kv, s, out, pool);
+  else
+    attention_of<float>(q, n_tokens, positions, kv, s, out, pool);
 }
 
 namespace ref {
@@ -117,9 +162,8 @@ void attention(const float* q, int64_t n_tokens, const int32_t* positions, const
       const int64_t kvh = h / group;
       std::vector<double> w;
       for (int64_t p = first; p <= last; ++p) {
-        const float* k = kv[t].key(p, kvh);
         double d = 0;
-        for (int64_t i = 0; i < s.head_dim; ++i) d += static_cast<double>(qh[i]) * k[i];
+        for (int64_t i = 0; i < s.head_dim; ++i) d += static_cast<double>(qh[i]) * kv[t].key_at(p, kvh, i);
         w.push_back(d * s.scale);
       }
       const double mx = *std::max_element(w.begin(), w.end());
@@ -128,7 +172,7 @@ void attention(const float* q, int64_t n_tokens, const int32_t* positions, const
       for (int64_t i = 0; i < s.head_dim; ++i) {
         double acc = 0;
         for (int64_t p = first; p <= last; ++p)
-          acc += w[p - first] / sum * kv[t].value(p, kvh)[i];
+          acc += w[p - first] / sum * kv[t].value_at(p, kvh, i);
         out[(t * s.n_heads + h) * s.head_dim + i] = static_cast<float>(acc);
       }
     }

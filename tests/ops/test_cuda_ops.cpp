@@ -272,14 +272,16 @@ void check_attention(CudaOps& self, cuda::Stream& stream, int64_t n_heads, int64
   // [block][row][kv_dim]); the tables of the batch's tokens, concatenated.
   const size_t pool_floats = static_cast<size_t>(cfg.n_blocks * cfg.block_size * cfg.kv_dim);
   std::vector<float> host_keys(pool_floats), host_values(pool_floats);
+  const auto* cache_keys = static_cast<const float*>(views[0].keys);  // cfg's F32 cache
+  const auto* cache_values = static_cast<const float*>(views[0].values);
   for (int64_t b = 0; b < cfg.n_blocks; ++b)
     for (int64_t r = 0; r < cfg.block_size; ++r)
       for (int64_t h = 0; h < n_kv_heads; ++h)
         for (int64_t i = 0; i < head_dim; ++i) {
           const size_t device = static_cast<size_t>((b * cfg.block_size + r) * cfg.kv_dim + h * head_dim + i);
           const size_t host = static_cast<size_t>(b * cfg.block_size * cfg.kv_dim + (h * cfg.block_size + r) * head_dim + i);
-          host_keys[device] = views[0].keys[host];
-          host_values[device] = views[0].values[host];
+          host_keys[device] = cache_keys[host];
+          host_values[device] = cache_values[host];
         }
   cuda::DeviceBuffer keys(pool_floats * 4), values(pool_floats * 4);
   stream.upload(keys.get(), host_keys.data(), pool_floats * 4);

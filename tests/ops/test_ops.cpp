@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backends/cpu/dispatch.h"
+#include "core/dtype.h"
 #include "core/error.h"
 #include "ops/ops.h"
 #include "ops/quant.h"
@@ -95,6 +96,64 @@ TEST_P(RowOps, AttentionRuns) {
       table_->attn_values(w.data(), s_stride, group, dim, kv.data(), stride, n, out.data());
       for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], want[i], 1e-5) << "dim " << dim << " i " << i;
     }
+  }
+}
+
+// The same runs over half-float keys and values (an F16 KV cache): against the double loops
+// over the widened values, so the tolerance is the float kernels'. Head sizes past the AVX2
+// level's 256-float widening chunk too.
+TEST_P(RowOps, AttentionRunsOverHalfFloats) {
+  SCOPED_TRACE(seed_note());
+  auto rng = make_rng(std::string("attn_f16") + table_->name);
+  for (int64_t dim : {8, 24, 64, 128, 300}) {
+    for (int64_t group : {1, 4, 6})
+    for (int64_t n : {1, 13, 16}) {
+      const int64_t stride = dim * 3, s_stride = n + 5;
+      const auto q = uniform(rng, static_cast<size_t>(group * dim));
+      const auto src = uniform(rng, static_cast<size_t>(n * stride));
+      std::vector<uint16_t> kv(src.size());
+      std::vector<double> wide(src.size());
+      for (size_t i = 0; i < src.size(); ++i) kv[i] = fp32_to_fp16(src[i]), wide[i] = fp16_to_fp32(kv[i]);
+      std::vector<float> scores(static_cast<size_t>(group * s_stride), 0.0f);
+      table_->attn_scores_f16(q.data(), group, dim, kv.data(), stride, n, 0.125f, scores.data(), s_stride);
+      for (int64_t g = 0; g < group; ++g)
+        for (int64_t p = 0; p < n; ++p) {
+          double want = 0, mag = 0;
+          for (int64_t i = 0; i < dim; ++i) {
+            want += 0.125 * q[g * dim + i] * wide[p * stride + i];
+            mag += std::fabs(0.125 * q[g * dim + i] * wide[p * stride + i]);
+          }
+          ASSERT_NEAR(scores[g * s_stride + p], want, 1e-6 * mag + 1e-12) << "dim " << dim << " g " << g << " p " << p;
+        }
+      const auto w = uniform(rng, static_cast<size_t>(group * s_stride));
+      auto out = uniform(rng, static_cast<size_t>(group * dim));
+      std::vector<double> want(out.begin(), out.end());
+      for (int64_t g = 0; g < group; ++g)
+        for (int64_t p = 0; p < n; ++p)
+          for (int64_t i = 0; i < dim; ++i) want[g * dim + i] += static_cast<double>(w[g * s_stride + p]) * wide[p * stride + i];
+      table_->attn_values_f16(w.data(), s_stride, group, dim, kv.data(), stride, n, out.data());
+      for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], want[i], 1e-5) << "dim " << dim << " i " << i;
+    }
+  }
+}
+
+// The F16 cache's store conversion: bit for bit the scalar IEEE conversion (nearest, ties to
+// even; overflow to infinity; subnormals), at every length around the vector widths.
+TEST_P(RowOps, ToF16IsTheIeeeConversion) {
+  SCOPED_TRACE(seed_note());
+  auto rng = make_rng(std::string("to_f16") + table_->name);
+  const float specials[] = {1.0f + 0x1p-11f, 1.0f + 3 * 0x1p-11f, 65504.0f, 65519.0f, 65520.0f,
+                            -1e9f, 0x1p-24f, 0x1p-25f, 3 * 0x1p-26f, -0.0f, 6.1e-5f};
+  for (int64_t n : kLengths) {
+    auto x = uniform(rng, static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      if (i % 5 == 0) x[i] = specials[(i / 5) % std::size(specials)];
+      if (i % 7 == 3) x[i] *= 3000.0f;
+    }
+    std::vector<uint16_t> y(static_cast<size_t>(n) + 1, 0xABCD);
+    table_->to_f16(x.data(), y.data(), n);
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(y[i], fp32_to_fp16(x[i])) << "n " << n << " x " << x[i];
+    EXPECT_EQ(y[n], 0xABCD) << "wrote past the end, n " << n;
   }
 }
 

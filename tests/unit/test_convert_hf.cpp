@@ -89,6 +89,9 @@ TEST(ConvertHf, Llama3FolderToGgufKeepsPredictions) {
 
   auto hf = load_model(dir.path.string());
   auto converted = load_model(o.output);
+  // The BF16 folder would default to an F16 KV cache and the F32 file to F32: same cache type
+  // for both, so the comparison sees only the conversion.
+  hf->set_kv_type(kv::KVType::F32);
   // Same frequencies from the GGUF's rope_freqs as from the HF config's scaling rule.
   const auto f_hf = hf->config().rope_inv_freq(), f_gguf = converted->config().rope_inv_freq();
   ASSERT_EQ(f_hf.size(), f_gguf.size());

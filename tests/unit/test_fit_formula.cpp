@@ -8,11 +8,16 @@
 #include "fit/memory.h"
 #include "fit/model_shape.h"
 #include "kv/kv_cache.h"
+#include "models/model.h"
 
 namespace {
 
 using namespace hearth;
 using fit::RunShape;
+
+namespace {
+const std::string kData = HEARTH_TESTDATA;
+}  // namespace
 
 fit::ModelShape catalog_shape(const char* id) {
   const fit::CatalogModel* m = fit::find_catalog_model(id);
@@ -49,14 +54,33 @@ TEST(FitFormula, MistralKvCacheIs128KiBPerTokenInF16) {
   const auto shape = catalog_shape("mistral-7b-v0.1");
   RunShape run;
   run.context = 4096;
-  run.kv_element_bytes = 2;
+  run.kv_type = kv::KVType::F16;
   const auto r = fit::run_bytes(shape, DType::BF16, run);
   EXPECT_EQ(r.kv_per_layer * 32, uint64_t{131072} * 4096);
   EXPECT_EQ(r.kv_per_layer * 32, uint64_t{512} << 20);  // 0.5 GiB at 4K context
-  // hearth's own cache holds F32 today: twice that, and the planner's default.
-  run.kv_element_bytes = RunShape{}.kv_element_bytes;
+  // A GPU layer keeps its cache in F32: twice that.
+  EXPECT_EQ(r.kv_per_gpu_layer * 32, uint64_t{1} << 30);
+  // Not asked for: what the engine picks for BF16 weights (F16), the same bytes.
+  run.kv_type.reset();
+  const auto by_default = fit::run_bytes(shape, DType::BF16, run);
+  EXPECT_EQ(by_default.kv_type, kv::KVType::F16);
+  EXPECT_EQ(by_default.kv_per_layer, r.kv_per_layer);
+  EXPECT_EQ(by_default.kv_type, default_kv_type(false));
+  // An F32 cache asked for: twice.
+  run.kv_type = kv::KVType::F32;
   EXPECT_EQ(fit::run_bytes(shape, DType::BF16, run).kv_per_layer * 32, uint64_t{1} << 30);
-  EXPECT_EQ(kv::KVCacheConfig::kElementBytes, 4);
+}
+
+TEST(FitFormula, KvCacheTypeFollowsTheEngineForALocalFile) {
+  // stories260K is all F32: the engine keeps an F32 cache for it, and so does the plan; the
+  // same model planned at Q8_0 gets F16, as the engine would give it.
+  const fit::ModelShape stories = fit::shape_from_local(kData + "/models/stories260K.gguf");
+  RunShape run;
+  run.context = 512;
+  EXPECT_EQ(fit::run_bytes(stories, std::nullopt, run).kv_type, kv::KVType::F32);
+  EXPECT_EQ(fit::run_bytes(stories, DType::Q8_0, run).kv_type, kv::KVType::F16);
+  EXPECT_EQ(fit::run_bytes(stories, std::nullopt, run).kv_per_layer,
+            2 * fit::run_bytes(stories, DType::Q8_0, run).kv_per_layer);
 }
 
 TEST(FitFormula, Llama3_8B) {
@@ -127,7 +151,8 @@ TEST(FitFormula, ContextAndParallelScaleOnlyTheKvCacheAndTokenBuffers) {
   const auto a = fit::run_bytes(shape, DType::Q4_K, one);
   const auto b = fit::run_bytes(shape, DType::Q4_K, four);
   EXPECT_EQ(b.kv_per_layer, 4 * a.kv_per_layer);
-  EXPECT_EQ(a.kv_per_layer, uint64_t{8192} * 2 * 1024 * 4);  // F32 keys and values
+  EXPECT_EQ(a.kv_per_layer, uint64_t{8192} * 2 * 1024 * 2);  // F16 keys and values (Q4_K)
+  EXPECT_EQ(a.kv_per_gpu_layer, 2 * a.kv_per_layer);         // F32 on a GPU
   EXPECT_GT(b.compute, a.compute);
   EXPECT_EQ(a.resident, b.resident);
 }

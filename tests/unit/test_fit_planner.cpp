@@ -109,8 +109,9 @@ TEST(FitPlanner, SpeedIsBandwidthOverBytesReadPerToken) {
     read += static_cast<double>(w.read_layers[i] + r.kv_read_per_layer);
   EXPECT_NEAR(plan.est_tokens_per_s, 100e9 / read, 1e-9 * plan.est_tokens_per_s);
   // By hand: 8.533 GB of Q8_0 weights less the 0.558 GB embedding table (one row of it is
-  // read), plus half of a 1024-token F32 cache (512 x 256 KiB = 0.134 GB): 8.109 GB a token.
-  EXPECT_NEAR(plan.est_tokens_per_s, 100e9 / 8.109e9, 0.05);
+  // read), plus half of a 1024-token F16 cache (a quantized model's default; 512 x 128 KiB =
+  // 0.067 GB): 8.042 GB a token.
+  EXPECT_NEAR(plan.est_tokens_per_s, 100e9 / 8.042e9, 0.05);
 }
 
 TEST(FitPlanner, MixtureOfExpertsReadsOnlyActiveExperts) {

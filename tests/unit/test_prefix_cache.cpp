@@ -219,9 +219,9 @@ TEST(KVCacheTables, ExternalBlockTablesAddressTheGivenBlocks) {
   cache.set_block_table(2, {3, 1});
   EXPECT_EQ(cache.capacity(1), 8);
   cache.key(0, 1, 2)[0] = 42.0f;
-  EXPECT_EQ(cache.view(0, 2).key(2, 0)[0], 42.0f);  // the shared block
+  EXPECT_EQ(cache.view(0, 2).key<float>(2, 0)[0], 42.0f);  // the shared block
   cache.key(0, 2, 5)[0] = 7.0f;
-  EXPECT_NE(cache.view(0, 1).key(5, 0)[0], 7.0f);  // their own second blocks
+  EXPECT_NE(cache.view(0, 1).key<float>(5, 0)[0], 7.0f);  // their own second blocks
   cache.drop_block_table(1);
   EXPECT_EQ(cache.capacity(1), 0);
   EXPECT_THROW(cache.set_block_table(1, {4}), hearth::Error);  // outside the pool

@@ -156,6 +156,14 @@ struct KernelTable {
                       int64_t n, float scale, float* scores, int64_t s_stride);
   void (*attn_values)(const float* w, int64_t w_stride, int64_t group, int64_t dim,
                       const float* v, int64_t stride, int64_t n, float* out);
+  // The same over keys and values stored as IEEE half floats (an F16 KV cache): each element
+  // is widened to float exactly, then the same sums.
+  void (*attn_scores_f16)(const float* q, int64_t group, int64_t dim, const uint16_t* k,
+                          int64_t stride, int64_t n, float scale, float* scores, int64_t s_stride);
+  void (*attn_values_f16)(const float* w, int64_t w_stride, int64_t group, int64_t dim,
+                          const uint16_t* v, int64_t stride, int64_t n, float* out);
+  // y[i] = x[i] as a half float, rounded to nearest even (what an F16 KV cache stores).
+  void (*to_f16)(const float* x, uint16_t* y, int64_t n);
 };
 
 // The tables themselves (constant-initialized data, no code runs before dispatch).

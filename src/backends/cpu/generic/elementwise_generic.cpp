@@ -2,8 +2,10 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "backends/cpu/generic/generic_kernels.h"
+#include "core/dtype.h"
 
 namespace hearth::cpu::generic {
 
@@ -83,6 +85,37 @@ void attn_values(const float* w, int64_t w_stride, int64_t group, int64_t dim, c
     for (int64_t g = 0; g < group; ++g) axpy(w[g * w_stride + p], v + p * stride, out + g * dim, dim);
 }
 
+// Half-float rows: each row widened once into a float row, then the float loops above.
+namespace {
+float* widening_row(int64_t dim) {
+  thread_local std::vector<float> row;  // grown to the widest head, never per call
+  if (row.size() < static_cast<size_t>(dim)) row.resize(static_cast<size_t>(dim));
+  return row.data();
+}
+}  // namespace
+
+void attn_scores_f16(const float* q, int64_t group, int64_t dim, const uint16_t* k,
+                     int64_t stride, int64_t n, float scale, float* scores, int64_t s_stride) {
+  float* row = widening_row(dim);
+  for (int64_t p = 0; p < n; ++p) {
+    for (int64_t i = 0; i < dim; ++i) row[i] = fp16_to_fp32(k[p * stride + i]);
+    for (int64_t g = 0; g < group; ++g) scores[g * s_stride + p] = scale * dot(q + g * dim, row, dim);
+  }
+}
+
+void attn_values_f16(const float* w, int64_t w_stride, int64_t group, int64_t dim,
+                     const uint16_t* v, int64_t stride, int64_t n, float* out) {
+  float* row = widening_row(dim);
+  for (int64_t p = 0; p < n; ++p) {
+    for (int64_t i = 0; i < dim; ++i) row[i] = fp16_to_fp32(v[p * stride + i]);
+    for (int64_t g = 0; g < group; ++g) axpy(w[g * w_stride + p], row, out + g * dim, dim);
+  }
+}
+
+void to_f16(const float* x, uint16_t* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = fp32_to_fp16(x[i]);
+}
+
 }  // namespace hearth::cpu::generic
 
 namespace hearth::cpu {
@@ -108,6 +141,9 @@ constinit const KernelTable kGenericKernels = {
     generic::axpy,
     generic::attn_scores,
     generic::attn_values,
+    generic::attn_scores_f16,
+    generic::attn_values_f16,
+    generic::to_f16,
 };
 
 }  // namespace hearth::cpu

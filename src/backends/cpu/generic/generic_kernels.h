@@ -29,5 +29,10 @@ void attn_scores(const float* q, int64_t group, int64_t dim, const float* k, int
                  int64_t n, float scale, float* scores, int64_t s_stride);
 void attn_values(const float* w, int64_t w_stride, int64_t group, int64_t dim, const float* v,
                  int64_t stride, int64_t n, float* out);
+void attn_scores_f16(const float* q, int64_t group, int64_t dim, const uint16_t* k,
+                     int64_t stride, int64_t n, float scale, float* scores, int64_t s_stride);
+void attn_values_f16(const float* w, int64_t w_stride, int64_t group, int64_t dim,
+                     const uint16_t* v, int64_t stride, int64_t n, float* out);
+void to_f16(const float* x, uint16_t* y, int64_t n);
 
 }  // namespace hearth::cpu::generic

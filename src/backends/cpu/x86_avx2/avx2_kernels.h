@@ -25,5 +25,10 @@ void softmax(float* x, int64_t n);
 uint64_t read_stream(const uint8_t* p, int64_t n);
 float dot(const float* a, const float* b, int64_t n);
 void axpy(float a, const float* x, float* y, int64_t n);
+void attn_scores_f16(const float* q, int64_t group, int64_t dim, const uint16_t* k,
+                     int64_t stride, int64_t n, float scale, float* scores, int64_t s_stride);
+void attn_values_f16(const float* w, int64_t w_stride, int64_t group, int64_t dim,
+                     const uint16_t* v, int64_t stride, int64_t n, float* out);
+void to_f16(const float* x, uint16_t* y, int64_t n);
 
 }  // namespace hearth::cpu::avx2

@@ -3,6 +3,9 @@
 // library code compiled with AVX2 flags.
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "backends/cpu/generic/generic_kernels.h"
 #include "backends/cpu/x86_avx2/avx2_kernels.h"
 
@@ -191,6 +194,69 @@ void axpy(float a, const float* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
+namespace {
+
+// Eight half floats (vcvtph2ps); the last n % 8 through a zero-padded copy.
+void widen_f16(const uint16_t* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i))));
+  if (i < n) {
+    alignas(16) uint16_t in[8] = {};
+    alignas(32) float out[8];
+    std::memcpy(in, x + i, static_cast<size_t>(n - i) * sizeof(uint16_t));
+    _mm256_store_ps(out, _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(in))));
+    std::memcpy(y + i, out, static_cast<size_t>(n - i) * sizeof(float));
+  }
+}
+
+// Rows are widened in chunks of this many floats on the stack (no allocation here: an inline
+// library template instantiated in this file could be linked into generic callers).
+constexpr int64_t kWidenChunk = 256;
+
+}  // namespace
+
+// Each half-float row is widened once (chunk by chunk), then the float dot / axpy for every
+// head of the group.
+void attn_scores_f16(const float* q, int64_t group, int64_t dim, const uint16_t* k,
+                     int64_t stride, int64_t n, float scale, float* scores, int64_t s_stride) {
+  alignas(32) float row[kWidenChunk];
+  for (int64_t p = 0; p < n; ++p) {
+    for (int64_t g = 0; g < group; ++g) scores[g * s_stride + p] = 0.0f;
+    for (int64_t c = 0; c < dim; c += kWidenChunk) {
+      const int64_t len = std::min(kWidenChunk, dim - c);
+      widen_f16(k + p * stride + c, row, len);
+      for (int64_t g = 0; g < group; ++g) scores[g * s_stride + p] += dot(q + g * dim + c, row, len);
+    }
+    for (int64_t g = 0; g < group; ++g) scores[g * s_stride + p] *= scale;
+  }
+}
+
+void attn_values_f16(const float* w, int64_t w_stride, int64_t group, int64_t dim,
+                     const uint16_t* v, int64_t stride, int64_t n, float* out) {
+  alignas(32) float row[kWidenChunk];
+  for (int64_t p = 0; p < n; ++p)
+    for (int64_t c = 0; c < dim; c += kWidenChunk) {
+      const int64_t len = std::min(kWidenChunk, dim - c);
+      widen_f16(v + p * stride + c, row, len);
+      for (int64_t g = 0; g < group; ++g) axpy(w[g * w_stride + p], row, out + g * dim + c, len);
+    }
+}
+
+void to_f16(const float* x, uint16_t* y, int64_t n) {
+  constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), kNearest));
+  if (i < n) {
+    alignas(32) float in[8] = {};
+    alignas(16) uint16_t out[8];
+    std::memcpy(in, x + i, static_cast<size_t>(n - i) * sizeof(float));
+    _mm_store_si128(reinterpret_cast<__m128i*>(out), _mm256_cvtps_ph(_mm256_load_ps(in), kNearest));
+    std::memcpy(y + i, out, static_cast<size_t>(n - i) * sizeof(uint16_t));
+  }
+}
+
 }  // namespace hearth::cpu::avx2
 
 namespace hearth::cpu {
@@ -216,6 +282,9 @@ constinit const KernelTable kAvx2Kernels = {
     avx2::axpy,
     generic::attn_scores,  // portable runs over generic dot/axpy
     generic::attn_values,
+    avx2::attn_scores_f16,
+    avx2::attn_values_f16,
+    avx2::to_f16,
 };
 
 }  // namespace hearth::cpu

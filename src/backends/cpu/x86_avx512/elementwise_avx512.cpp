@@ -152,33 +152,51 @@ uint64_t read_stream(const uint8_t* p, int64_t n) {
 }
 
 
-float dot(const float* a, const float* b, int64_t n) {
+namespace {
+
+// Sixteen elements of a float row, or of a half-float row widened exactly (an F16 KV cache):
+// the attention loops below are written once for both.
+__m512 load16(const float* p) { return _mm512_loadu_ps(p); }
+__m512 load16(const uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+__m512 load16(__mmask16 m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
+__m512 load16(__mmask16 m, const uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
+}
+
+template <typename T>
+float dot_of(const float* a, const T* b, int64_t n) {
   __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
-    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
-    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), load16(b + i), s0);
+    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), load16(b + i + 16), s1);
   }
-  for (; i + 16 <= n; i += 16) s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+  for (; i + 16 <= n; i += 16) s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), load16(b + i), s0);
   if (i < n) {
     const __mmask16 m = tail_mask(n - i);
-    s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s1);
+    s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), load16(m, b + i), s1);
   }
   return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
-void axpy(float a, const float* x, float* y, int64_t n) {
+template <typename T>
+void axpy_of(float a, const T* x, float* y, int64_t n) {
   const __m512 va = _mm512_set1_ps(a);
   int64_t i = 0;
   for (; i + 16 <= n; i += 16)
-    _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+    _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, load16(x + i), _mm512_loadu_ps(y + i)));
   if (i < n) {
     const __mmask16 m = tail_mask(n - i);
-    _mm512_mask_storeu_ps(y + i, m,
-                          _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i)));
+    _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(va, load16(m, x + i), _mm512_maskz_loadu_ps(m, y + i)));
   }
 }
 
+}  // namespace
+
+float dot(const float* a, const float* b, int64_t n) { return dot_of(a, b, n); }
+void axpy(float a, const float* x, float* y, int64_t n) { axpy_of(a, x, y, n); }
 
 namespace {
 
@@ -200,7 +218,8 @@ __m512 reduce_4x4(const __m512 (&a)[4][4]) {
 
 // Scores of 4 heads (qg, rows dim apart) against 4 keys (kp, rows stride apart): the 4 query
 // and 4 key chunks of each 16 columns are loaded once for 16 multiply-adds.
-void scores_4x4(const float* qg, int64_t dim, const float* kp, int64_t stride, float scale,
+template <typename T>
+void scores_4x4(const float* qg, int64_t dim, const T* kp, int64_t stride, float scale,
                 float* out, int64_t s_stride) {
   __m512 a[4][4];
   for (auto& row : a)
@@ -208,7 +227,7 @@ void scores_4x4(const float* qg, int64_t dim, const float* kp, int64_t stride, f
   for (int64_t i = 0; i < dim; i += 16) {
     __m512 qv[4], kv[4];
     for (int h = 0; h < 4; ++h) qv[h] = _mm512_loadu_ps(qg + h * dim + i);
-    for (int k = 0; k < 4; ++k) kv[k] = _mm512_loadu_ps(kp + k * stride + i);
+    for (int k = 0; k < 4; ++k) kv[k] = load16(kp + k * stride + i);
     for (int h = 0; h < 4; ++h)
       for (int k = 0; k < 4; ++k) a[h][k] = _mm512_fmadd_ps(qv[h], kv[k], a[h][k]);
   }
@@ -222,8 +241,8 @@ void scores_4x4(const float* qg, int64_t dim, const float* kp, int64_t stride, f
 // out[h] += sum_p w[h][p] v[p] for H heads with dim = 16 * NV: H * NV <= 16 accumulators, so
 // every multiply-add of a position is independent of the others (no latency chain) and each
 // value row is loaded once for all H heads.
-template <int NV, int H>
-void values_heads(const float* w, int64_t w_stride, const float* v, int64_t stride, int64_t n,
+template <int NV, int H, typename T>
+void values_heads(const float* w, int64_t w_stride, const T* v, int64_t stride, int64_t n,
                   float* out) {
   static_assert(NV * H <= 16);
   constexpr int64_t dim = 16 * NV;
@@ -231,9 +250,9 @@ void values_heads(const float* w, int64_t w_stride, const float* v, int64_t stri
   for (int h = 0; h < H; ++h)
     for (int i = 0; i < NV; ++i) acc[h][i] = _mm512_loadu_ps(out + h * dim + 16 * i);
   for (int64_t p = 0; p < n; ++p) {
-    const float* vp = v + p * stride;
+    const T* vp = v + p * stride;
     __m512 vv[NV];
-    for (int i = 0; i < NV; ++i) vv[i] = _mm512_loadu_ps(vp + 16 * i);
+    for (int i = 0; i < NV; ++i) vv[i] = load16(vp + 16 * i);
     for (int h = 0; h < H; ++h) {
       const __m512 wp = _mm512_set1_ps(w[h * w_stride + p]);
       for (int i = 0; i < NV; ++i) acc[h][i] = _mm512_fmadd_ps(wp, vv[i], acc[h][i]);
@@ -243,8 +262,8 @@ void values_heads(const float* w, int64_t w_stride, const float* v, int64_t stri
     for (int i = 0; i < NV; ++i) _mm512_storeu_ps(out + h * dim + 16 * i, acc[h][i]);
 }
 
-template <int NV>
-void values_group(const float* w, int64_t w_stride, int64_t group, const float* v, int64_t stride,
+template <int NV, typename T>
+void values_group(const float* w, int64_t w_stride, int64_t group, const T* v, int64_t stride,
                   int64_t n, float* out) {
   constexpr int H = NV >= 16 ? 1 : 16 / NV > 4 ? 4 : 16 / NV;  // heads per pass
   int64_t g = 0;
@@ -253,28 +272,28 @@ void values_group(const float* w, int64_t w_stride, int64_t group, const float* 
   for (; g < group; ++g) values_heads<NV, 1>(w + g * w_stride, w_stride, v, stride, n, out + g * 16 * NV);
 }
 
-}  // namespace
-
-void attn_scores(const float* q, int64_t group, int64_t dim, const float* k, int64_t stride,
-                 int64_t n, float scale, float* scores, int64_t s_stride) {
+template <typename T>
+void scores_of(const float* q, int64_t group, int64_t dim, const T* k, int64_t stride, int64_t n,
+               float scale, float* scores, int64_t s_stride) {
   // Four query heads x four keys at a time (head sizes a multiple of 16); the last keys and
-  // heads take dot().
+  // heads take dot_of().
   int64_t g0 = 0;
   for (; dim % 16 == 0 && g0 + 4 <= group; g0 += 4) {
     const float* qg = q + g0 * dim;
     int64_t p = 0;
     for (; p + 4 <= n; p += 4) scores_4x4(qg, dim, k + p * stride, stride, scale, scores + g0 * s_stride + p, s_stride);
     for (; p < n; ++p)
-      for (int h = 0; h < 4; ++h) scores[(g0 + h) * s_stride + p] = scale * dot(qg + h * dim, k + p * stride, dim);
+      for (int h = 0; h < 4; ++h) scores[(g0 + h) * s_stride + p] = scale * dot_of(qg + h * dim, k + p * stride, dim);
   }
   for (int64_t g = g0; g < group; ++g)
-    for (int64_t p = 0; p < n; ++p) scores[g * s_stride + p] = scale * dot(q + g * dim, k + p * stride, dim);
+    for (int64_t p = 0; p < n; ++p) scores[g * s_stride + p] = scale * dot_of(q + g * dim, k + p * stride, dim);
 }
 
 // Head sizes that are a multiple of 16 up to 256 keep the output rows of a few heads in
-// registers over the run; other sizes take axpy.
-void attn_values(const float* w, int64_t w_stride, int64_t group, int64_t dim, const float* v,
-                 int64_t stride, int64_t n, float* out) {
+// registers over the run; other sizes take axpy_of.
+template <typename T>
+void values_of(const float* w, int64_t w_stride, int64_t group, int64_t dim, const T* v,
+               int64_t stride, int64_t n, float* out) {
   switch (dim % 16 == 0 ? dim / 16 : 0) {
     case 1: return values_group<1>(w, w_stride, group, v, stride, n, out);
     case 2: return values_group<2>(w, w_stride, group, v, stride, n, out);
@@ -287,7 +306,37 @@ void attn_values(const float* w, int64_t w_stride, int64_t group, int64_t dim, c
     case 16: return values_group<16>(w, w_stride, group, v, stride, n, out);
     default:
       for (int64_t p = 0; p < n; ++p)
-        for (int64_t g = 0; g < group; ++g) axpy(w[g * w_stride + p], v + p * stride, out + g * dim, dim);
+        for (int64_t g = 0; g < group; ++g) axpy_of(w[g * w_stride + p], v + p * stride, out + g * dim, dim);
+  }
+}
+
+}  // namespace
+
+void attn_scores(const float* q, int64_t group, int64_t dim, const float* k, int64_t stride,
+                 int64_t n, float scale, float* scores, int64_t s_stride) {
+  scores_of(q, group, dim, k, stride, n, scale, scores, s_stride);
+}
+void attn_values(const float* w, int64_t w_stride, int64_t group, int64_t dim, const float* v,
+                 int64_t stride, int64_t n, float* out) {
+  values_of(w, w_stride, group, dim, v, stride, n, out);
+}
+void attn_scores_f16(const float* q, int64_t group, int64_t dim, const uint16_t* k,
+                     int64_t stride, int64_t n, float scale, float* scores, int64_t s_stride) {
+  scores_of(q, group, dim, k, stride, n, scale, scores, s_stride);
+}
+void attn_values_f16(const float* w, int64_t w_stride, int64_t group, int64_t dim,
+                     const uint16_t* v, int64_t stride, int64_t n, float* out) {
+  values_of(w, w_stride, group, dim, v, stride, n, out);
+}
+
+void to_f16(const float* x, uint16_t* y, int64_t n) {
+  constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), _mm512_cvtps_ph(_mm512_loadu_ps(x + i), kNearest));
+  if (i < n) {
+    const __mmask16 m = tail_mask(n - i);
+    _mm256_mask_storeu_epi16(y + i, m, _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, x + i), kNearest));
   }
 }
 
