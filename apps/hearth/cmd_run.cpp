@@ -10,6 +10,7 @@
 #include "engine/chat.h"
 #include "engine/generator.h"
 #include "engine/model_loader.h"
+#include "models/model.h"
 #include "fit/fit_json.h"
 #include "fit/run_check.h"
 #include "gpu_layers.h"
@@ -28,6 +29,7 @@ struct RunOptions {
   bool json = false;
   std::string gpu_layers = "auto";
   bool gpu_layers_given = false;
+  std::string kv_type = "auto";
   sampling::Params sampling;
 };
 
@@ -82,14 +84,16 @@ void run_chat(const RunOptions& o, LoadedModel& lm, ThreadPool& pool, int64_t n_
 void run(const RunOptions& o) {
   if (o.ctx < 0) fail("-c {}: give a positive context size (or leave it out)", o.ctx);
   check_gpu_layers(o.gpu_layers);
+  const std::optional<kv::KVType> kv_type = parse_kv_type(o.kv_type);
   // Plan before loading: a model and context this machine cannot hold are refused here, with
   // the plan's numbers, not by the kernel's OOM killer halfway through.
   const fit::RunDecision plan =
-      fit::plan_local_run(o.model, o.ctx, o.batch, fit::this_machine_cpu_only());
+      fit::plan_local_run(o.model, o.ctx, o.batch, fit::this_machine_cpu_only(), kv_type);
   const GpuOffload offload =
       plan_gpu_offload(o.gpu_layers, o.gpu_layers_given, o.model, plan.context, o.batch);
   LoadedModel lm = load_model_and_tokenizer(o.model, o.tokenizer);
   lm.model->offload(offload);
+  lm.model->set_kv_type(kv_type);
   const ModelConfig& c = lm.model->config();
   const int64_t n_ctx = plan.context;
   if (o.ctx == 0 && n_ctx < std::min(c.max_context, fit::kDefaultRunContext))
@@ -183,6 +187,9 @@ void add_run_command(CLI::App& app) {
                   "backend yet, so all run on the CPU")
       ->capture_default_str()
       ->each([o](const std::string&) { o->gpu_layers_given = true; });
+  cmd->add_option("--kv-type", o->kv_type,
+                  "KV cache element type: auto (F32 for a model all in F32, else F16), f32 or f16")
+      ->capture_default_str();
   cmd->add_option("--temp", o->sampling.temperature, "Temperature (0: greedy)")->capture_default_str();
   cmd->add_option("--top-k", o->sampling.top_k, "Top-k (0: off)")->capture_default_str();
   cmd->add_option("--top-p", o->sampling.top_p, "Top-p (1: off)")->capture_default_str();

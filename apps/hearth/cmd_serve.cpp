@@ -24,6 +24,7 @@
 #include "core/error.h"
 #include "engine/engine.h"
 #include "engine/model_loader.h"
+#include "models/model.h"
 #include "fit/run_check.h"
 #include "gpu_layers.h"
 #include "guard/pipeline.h"
@@ -43,6 +44,7 @@ struct ServeOptions {
   int64_t kv_tokens = 0;   // 0: max(16384, ctx), shrunk to what fits in RAM
   std::string gpu_layers = "auto";
   bool gpu_layers_given = false;
+  std::string kv_type = "auto";
   double drain_timeout_s = 30;
   std::string policy;  // --policy FILE: the content policy (docs/guard.md)
 };
@@ -99,6 +101,7 @@ std::unique_ptr<Loaded> load(const ServeOptions& o, const fit::ServeDecision& pl
   auto l = std::make_unique<Loaded>();
   l->model = load_model_and_tokenizer(o.model, o.tokenizer);
   l->model.model->offload(offload);
+  l->model.model->set_kv_type(parse_kv_type(o.kv_type));
   if (!l->model.tokenizer)
     fail("no tokenizer for this model: {}. Pass --tokenizer FILE.gguf", l->model.tokenizer_note);
   const ModelConfig& c = l->model.model->config();
@@ -130,10 +133,12 @@ void serve(ServeOptions o) {
   o.http.drain_timeout = std::chrono::milliseconds(static_cast<int64_t>(o.drain_timeout_s * 1000));
   o.http.version = HEARTH_VERSION;
   check_gpu_layers(o.gpu_layers);
+  const std::optional<kv::KVType> kv_type = parse_kv_type(o.kv_type);
   // Plan before opening the port or loading: a model and KV cache this machine cannot hold
   // are refused now, with the plan's numbers, not by the OOM killer under load.
   const fit::ServeDecision plan = fit::plan_local_serve(
-      o.model, o.ctx, o.kv_tokens, o.engine.max_batch_tokens, fit::this_machine_cpu_only());
+      o.model, o.ctx, o.kv_tokens, o.engine.max_batch_tokens, fit::this_machine_cpu_only(),
+      kv_type);
   if (o.kv_tokens == 0 && plan.kv_tokens < std::max(fit::kDefaultServeKvTokens, plan.context_per_sequence))
     std::fprintf(stderr, "note: KV cache of %lld token positions, the most that fits in RAM\n",
                  static_cast<long long>(plan.kv_tokens));
@@ -249,6 +254,9 @@ void add_serve_command(CLI::App& app) {
                   "Layers on the GPU: auto (the fit planner's split) or a number")
       ->capture_default_str()
       ->each([o](const std::string&) { o->gpu_layers_given = true; });
+  cmd->add_option("--kv-type", o->kv_type,
+                  "KV cache element type: auto (F32 for a model all in F32, else F16), f32 or f16")
+      ->capture_default_str();
   cmd->callback([o] { serve(*o); });
 }
 

@@ -55,13 +55,14 @@ std::string format_bytes(uint64_t bytes) {
 }
 
 RunDecision plan_local_run(const std::string& model_spec, int64_t requested_context, int64_t batch,
-                           const Machine& machine) {
+                           const Machine& machine, std::optional<kv::KVType> kv_type) {
   const ModelShape model = shape_from_local(model_spec);
   if (requested_context > kMaxPlanContext)
     fail("a {}-token context is beyond anything hearth can allocate (at most {}); {} was trained "
          "for {}", requested_context, kMaxPlanContext, model.id, model.config.max_context);
   RunShape run;
   run.batch = std::max<int64_t>(1, batch);
+  run.kv_type = kv_type;
   const int64_t wanted =
       requested_context > 0 ? requested_context
                             : std::min(model.config.max_context, kDefaultRunContext);
@@ -81,7 +82,7 @@ RunDecision plan_local_run(const std::string& model_spec, int64_t requested_cont
 
 ServeDecision plan_local_serve(const std::string& model_spec, int64_t requested_context,
                                int64_t requested_kv_tokens, int64_t batch,
-                               const Machine& machine) {
+                               const Machine& machine, std::optional<kv::KVType> kv_type) {
   const ModelShape model = shape_from_local(model_spec);
   for (int64_t v : {requested_context, requested_kv_tokens})
     if (v > kMaxPlanContext)
@@ -96,6 +97,7 @@ ServeDecision plan_local_serve(const std::string& model_spec, int64_t requested_
          requested_kv_tokens, d.context_per_sequence);
   RunShape run;
   run.batch = std::max<int64_t>(1, batch);
+  run.kv_type = kv_type;
   run.context = requested_kv_tokens > 0
                     ? requested_kv_tokens
                     : std::max(kDefaultServeKvTokens, d.context_per_sequence);

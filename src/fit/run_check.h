@@ -3,6 +3,7 @@
 // cannot fit, with the plan's numbers, instead of running out of memory halfway.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "fit/hardware.h"
@@ -21,8 +22,10 @@ struct RunDecision {
 // `model`: what `hearth run -m` got. requested_context 0: the largest context up to
 // min(model max, kDefaultRunContext) that fits. Throws hearth::Error, one line with the
 // plan's numbers and what to try instead, when the model does not fit at that context.
+// kv_type: the CPU KV cache's element type (--kv-type); nullopt: the engine's default for
+// the model's weights (models/model.h default_kv_type).
 RunDecision plan_local_run(const std::string& model, int64_t requested_context, int64_t batch,
-                           const Machine& machine);
+                           const Machine& machine, std::optional<kv::KVType> kv_type = std::nullopt);
 
 // The server's KV cache is one pool of positions shared by all sequences.
 struct ServeDecision {
@@ -39,7 +42,8 @@ inline constexpr int64_t kDefaultServeKvTokens = 16384;
 // never below one full context. Throws hearth::Error with the plan's numbers when even that
 // does not fit, or when an explicit --kv-tokens / -c does not.
 ServeDecision plan_local_serve(const std::string& model, int64_t requested_context,
-                               int64_t requested_kv_tokens, int64_t batch, const Machine& machine);
+                               int64_t requested_kv_tokens, int64_t batch, const Machine& machine,
+                               std::optional<kv::KVType> kv_type = std::nullopt);
 
 // "15.2 GiB" / "812 MiB": sizes for people.
 std::string format_bytes(uint64_t bytes);

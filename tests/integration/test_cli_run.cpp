@@ -29,6 +29,18 @@ TEST(CliRun, GreedyJsonMatchesReference) {
   EXPECT_TRUE(j["timings"].contains("gen_tok_s"));
 }
 
+// stories260K is all F32, so its cache defaults to F32; a half-precision cache (what quantized
+// models get) still reproduces the 256 greedy ids: the rounding of keys and values is far
+// below this model's logit margins.
+TEST(CliRun, HalfPrecisionKvCacheKeepsTheReferenceIds) {
+  const auto r = run_command(kBin + " run -m " + kGguf + " -p '' --temp 0 -n 256 --json --kv-type f16");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["generated_ids"], reference()["generated_ids"]);
+  const auto bad = run_command(kBin + " run -m " + kGguf + " -p '' -n 4 --kv-type q8");
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.err.find("--kv-type q8: choose auto"), std::string::npos) << bad.err;
+}
+
 // --gpu-layers 0 (all on the CPU) and, on a machine without a CUDA device, a GPU count (a note,
 // then the CPU) both reproduce the reference.
 TEST(CliRun, GpuLayersOnTheCpuPathMatchReference) {
