@@ -67,7 +67,7 @@ using GemvTileFn = void (*)(const GemvTile& tile);
 // (one group = 16 rows x all blocks), tokens [0, n_tokens), n_tokens <= kPackedTokenTile.
 // Activations in the kernel's format (Q8_32 with the block sums filled, or Q8_256). Writes
 // y[t * y_stride + 16 g + i].
-inline constexpr int kPackedTokenTile = 4;
+inline constexpr int kPackedTokenTile = 8;
 struct PackedTile {
   const uint8_t* w;
   int64_t n_groups;
