@@ -86,9 +86,12 @@ template <ActFormat kAct>
 
 // Tokens per int8 tile. A tile holds NG x NT int32 dot chains and as many float accumulators
 // (twice as many for Q8_256) in the 32 vector registers: 2 groups x 4 tokens is the most that
-// fit, so a tile of 8 tokens runs as two of 4 over the same weights (then in L1). Tried: 2 x 8
-// with the float accumulators in an L1 buffer (loaded and stored once per block), for more
-// chains in flight: on Zen 5, Q4_0 ~20% and Q4_K ~10% slower, Q8_0 no faster.
+// fit, so a tile of 8 tokens runs as two of 4 over the same weights (then in L1). More chains
+// would not help on Zen 5: vpdpbusd issues on the same two pipes as FMA, 2 a cycle at ~4
+// cycles of latency, so 8 chains fill them, and the fold's convert / multiply / FMA take dot
+// slots. Tried there, each no faster: 2 x 8 with the float accumulators in an L1 buffer (Q4_0
+// ~20% and Q4_K ~10% slower); each block's chains split by k-step parity (16 chains of 4); a
+// two-pass batch kernel (a chunk's int32 dots for 2 x 8 tokens stored to L1, then folded).
 constexpr int kIntTokens = 4;
 
 template <typename Fmt, int NG, int NT>
