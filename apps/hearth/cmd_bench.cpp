@@ -37,12 +37,28 @@ double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-struct Timing {
-  double prompt_s = 0, gen_s = 0;
+// Generated tokens are timed in segments of this many, with the read bandwidth sampled
+// between segments (outside the timed spans): the roofline of a segment is the bandwidth
+// read just before and just after it, so a shared host's swings (tens of percent within a
+// minute on the development VM) move the roofline and the speed together.
+constexpr int64_t kGenSegment = 16;
+
+struct GenSegment {
+  int64_t tokens = 0;
+  double seconds = 0;
+  double read_gbs = 0;  // the mean of the readings before and after the segment
 };
 
-// One repetition: n_prompt tokens in one batch, then n_gen tokens one at a time after them.
-Timing run_once(Model& m, ThreadPool& pool, const BenchOptions& o, std::mt19937& rng) {
+struct Timing {
+  double prompt_s = 0, gen_s = 0;
+  std::vector<GenSegment> segments;  // empty without a probe
+};
+
+// One repetition: n_prompt tokens in one batch, then n_gen tokens one at a time after them;
+// with a probe, the bandwidth is read before the first generated token and after every
+// kGenSegment tokens.
+Timing run_once(Model& m, ThreadPool& pool, const BenchOptions& o, std::mt19937& rng,
+                BandwidthProbe* probe = nullptr) {
   const auto& c = m.config();
   kv::KVCache cache(m.kv_config(o.n_prompt + o.n_gen + 1));
   cache.reserve(0, o.n_prompt + o.n_gen + 1);
@@ -54,13 +70,23 @@ Timing run_once(Model& m, ThreadPool& pool, const BenchOptions& o, std::mt19937&
   double t0 = now_s();
   if (o.n_prompt > 0) m.forward(b, cache, logits.data(), pool);
   t.prompt_s = now_s() - t0;
-  t0 = now_s();
-  for (int64_t i = 0; i < o.n_gen; ++i) {
-    b.clear();
-    b.add(tok(rng), static_cast<int32_t>(o.n_prompt + i), 0, true);
-    m.forward(b, cache, logits.data(), pool);
+  double before_gbs = probe && o.n_gen > 0 ? probe->read_gbs(1) : 0;
+  for (int64_t i0 = 0; i0 < o.n_gen; i0 += kGenSegment) {
+    const int64_t i1 = std::min(o.n_gen, i0 + kGenSegment);
+    t0 = now_s();
+    for (int64_t i = i0; i < i1; ++i) {
+      b.clear();
+      b.add(tok(rng), static_cast<int32_t>(o.n_prompt + i), 0, true);
+      m.forward(b, cache, logits.data(), pool);
+    }
+    const double seconds = now_s() - t0;
+    t.gen_s += seconds;
+    if (probe) {
+      const double after_gbs = probe->read_gbs(1);
+      t.segments.push_back({i1 - i0, seconds, (before_gbs + after_gbs) / 2});
+      before_gbs = after_gbs;
+    }
   }
-  t.gen_s = now_s() - t0;
   return t;
 }
 
@@ -104,7 +130,8 @@ void bench(const BenchOptions& o) {
   m.offload(offload);
   ThreadPool pool(o.threads);
   std::fprintf(stderr, "measuring memory bandwidth with %d threads...\n", pool.size());
-  const BandwidthResult bw = measure_read_bandwidth(pool);
+  BandwidthProbe probe(pool);
+  const double start_gbs = probe.read_gbs(3);
   const bool all_on_gpu = offload.gpu_layers == m.config().n_layers && offload.output_on_gpu;
   double gpu_gbs = 0;
   if (o.gpu_bandwidth || all_on_gpu) {
@@ -119,17 +146,33 @@ void bench(const BenchOptions& o) {
     run_once(m, pool, w, rng);
   }
   double prompt_s = 0, gen_s = 0;
+  std::vector<GenSegment> segments;
   for (int r = 0; r < o.repetitions; ++r) {
-    const Timing t = run_once(m, pool, o, rng);
+    const Timing t = run_once(m, pool, o, rng, all_on_gpu ? nullptr : &probe);
     prompt_s += t.prompt_s;
     gen_s += t.gen_s;
+    segments.insert(segments.end(), t.segments.begin(), t.segments.end());
   }
   const double prompt_tok_s = prompt_s > 0 ? o.n_prompt * o.repetitions / prompt_s : 0;
   const double gen_tok_s = gen_s > 0 ? o.n_gen * o.repetitions / gen_s : 0;
   const uint64_t bytes = m.weight_bytes_per_token();
+  // The CPU's read bandwidth while the tokens were generated: a bandwidth-bound decoder
+  // would take tokens x bytes / GB/s for each segment at the readings around it, so the
+  // roofline's bandwidth is their token-weighted harmonic mean (the reading taken before the
+  // timed runs when nothing was generated).
+  double inverse_sum = 0, gen_gbs_min = 0, gen_gbs_max = 0;
+  int64_t segment_tokens = 0;
+  for (const GenSegment& g : segments) {
+    if (g.read_gbs <= 0) continue;
+    inverse_sum += static_cast<double>(g.tokens) / g.read_gbs;
+    segment_tokens += g.tokens;
+    gen_gbs_min = gen_gbs_min == 0 ? g.read_gbs : std::min(gen_gbs_min, g.read_gbs);
+    gen_gbs_max = std::max(gen_gbs_max, g.read_gbs);
+  }
+  const double gen_gbs = inverse_sum > 0 ? static_cast<double>(segment_tokens) / inverse_sum : start_gbs;
   // Everything on the GPU: the GPU's measured bandwidth bounds decode; otherwise the CPU's
   // (a split's roofline is the planner's business: `hearth fit`).
-  const double roof_gbs = all_on_gpu ? gpu_gbs : bw.read_gbs;
+  const double roof_gbs = all_on_gpu ? gpu_gbs : gen_gbs;
   // A generated token also reads the keys and values of every earlier position (in the
   // cache's element type): at the mean context of the timed tokens that is part of the least
   // traffic per token, so the roofline counts it (TinyLlama after a 512-token prompt: ~2% of
@@ -163,7 +206,11 @@ void bench(const BenchOptions& o) {
                      {"repetitions", o.repetitions},
                      {"prompt_tok_s", prompt_tok_s},
                      {"gen_tok_s", gen_tok_s},
-                     {"mem_bandwidth_gbs", bw.read_gbs},
+                     {"mem_bandwidth_gbs", gen_gbs},
+                     {"mem_bandwidth_start_gbs", start_gbs},
+                     {"mem_bandwidth_gen_min_gbs", gen_gbs_min},
+                     {"mem_bandwidth_gen_max_gbs", gen_gbs_max},
+                     {"gen_segments", segments.size()},
                      {"roofline_tok_s", roofline_tok_s},
                      {"roofline_pct", roofline_pct},
                      {"roofline_weights_only_pct", weights_only_pct},
@@ -185,7 +232,12 @@ void bench(const BenchOptions& o) {
   std::printf("threads    %d\n", pool.size());
   std::printf("kernels    %s\n", kernels.c_str());
   std::printf("placement  %s, KV cache %s\n", m.placement().c_str(), ops::kv_type_name(m.kv_type()));
-  std::printf("bandwidth  %.1f GB/s read (measured)\n", bw.read_gbs);
+  if (segments.empty())
+    std::printf("bandwidth  %.1f GB/s read (measured)\n", start_gbs);
+  else
+    std::printf("bandwidth  %.1f GB/s read while generating (%zu readings, %.1f-%.1f; %.1f before)\n",
+                gen_gbs, segments.size() + static_cast<size_t>(o.repetitions), gen_gbs_min, gen_gbs_max,
+                start_gbs);
   if (gpu_gbs > 0) std::printf("GPU copy   %.1f GB/s read+write (measured)%s\n", gpu_gbs,
                                all_on_gpu ? ", the roofline below" : "");
   std::printf("pp%-6lld  %8.1f tok/s\n", static_cast<long long>(o.n_prompt), prompt_tok_s);

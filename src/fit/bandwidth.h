@@ -3,6 +3,7 @@
 // machine's own.
 #pragma once
 #include <cstdint>
+#include <memory>
 
 namespace hearth {
 class ThreadPool;
@@ -13,7 +14,32 @@ struct BandwidthResult {
   int threads = 0;
 };
 
-// Reads a buffer much larger than the last-level cache with every thread of the pool.
+// A buffer much larger than the last-level cache, first touched by the pool's threads, kept
+// so that the bandwidth can be read again and again (`hearth bench` samples it between the
+// timed tokens: on a shared host it moves by tens of percent from one second to the next).
+class BandwidthProbe {
+ public:
+  explicit BandwidthProbe(ThreadPool& pool, uint64_t buffer_bytes = 1ull << 30);
+  ~BandwidthProbe();
+  BandwidthProbe(const BandwidthProbe&) = delete;
+  BandwidthProbe& operator=(const BandwidthProbe&) = delete;
+
+  // The best GB/s of `repetitions` rounds; each round reads the whole buffer once per access
+  // pattern (no software prefetch, and prefetching 2 and 4 KiB ahead as the matmul kernels
+  // do), split statically over the pool like a matmul's rows.
+  double read_gbs(int repetitions);
+  uint64_t buffer_bytes() const { return bytes_; }
+
+ private:
+  ThreadPool& pool_;
+  uint64_t bytes_ = 0;
+  struct Free {
+    void operator()(uint8_t* p) const;
+  };
+  std::unique_ptr<uint8_t, Free> buf_;
+};
+
+// One probe, read `repetitions` times.
 BandwidthResult measure_read_bandwidth(ThreadPool& pool, uint64_t buffer_bytes = 1ull << 30,
                                        int repetitions = 5);
 

@@ -135,4 +135,10 @@ TEST(CliBench, JsonHasTheRooflineFields) {
   EXPECT_GT(j["gen_tok_s"].get<double>(), 0);
   EXPECT_GT(j["mem_bandwidth_gbs"].get<double>(), 0.1);
   EXPECT_EQ(j["threads"], 1);
+  // 8 generated tokens are one segment, read before and after: the roofline's bandwidth is
+  // that segment's, between the two readings.
+  EXPECT_EQ(j["gen_segments"], 1);
+  EXPECT_GE(j["mem_bandwidth_gbs"].get<double>(), j["mem_bandwidth_gen_min_gbs"].get<double>() - 1e-9);
+  EXPECT_LE(j["mem_bandwidth_gbs"].get<double>(), j["mem_bandwidth_gen_max_gbs"].get<double>() + 1e-9);
+  EXPECT_GT(j["mem_bandwidth_start_gbs"].get<double>(), 0.1);
 }

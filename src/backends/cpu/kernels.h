@@ -141,10 +141,12 @@ struct KernelTable {
   void (*silu_mul)(const float* gate, const float* up, float* out, int64_t count);
   void (*add)(float* acc, const float* x, int64_t count);
   void (*softmax)(float* x, int64_t n);
-  // Reads n bytes (a multiple of 64, 64-byte aligned) as fast as this level can and returns a
-  // checksum of them: the memory-bandwidth probe behind the generation roofline, so the
-  // roofline is measured with the same loads the kernels use.
-  uint64_t (*read_stream)(const uint8_t* p, int64_t n);
+  // Reads n bytes (a multiple of 64, 64-byte aligned) with this level's widest loads and
+  // returns a checksum of them: the memory-bandwidth probe behind the generation roofline.
+  // prefetch_ahead > 0 also prefetches every line that many bytes ahead, as the matmul
+  // kernels do (levels without software prefetch ignore it); the probe takes the faster of
+  // both, since which one is faster depends on the machine and the thread count.
+  uint64_t (*read_stream)(const uint8_t* p, int64_t n, int64_t prefetch_ahead);
   // Attention's inner loops: sum a[i] * b[i], and y[i] += a * x[i].
   float (*dot)(const float* a, const float* b, int64_t n);
   void (*axpy)(float a, const float* x, float* y, int64_t n);

@@ -46,7 +46,7 @@ void softmax(float* x, int64_t n) {
 }
 
 
-uint64_t read_stream(const uint8_t* p, int64_t n) {
+uint64_t read_stream(const uint8_t* p, int64_t n, int64_t /*prefetch_ahead: portable code has none*/) {
   // Eight independent lanes keep the loads in flight.
   uint64_t a[8] = {};
   for (int64_t i = 0; i < n; i += 64)

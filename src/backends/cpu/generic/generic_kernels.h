@@ -22,7 +22,7 @@ void rmsnorm_row(const float* x, const float* weight, float* y, int64_t dim, flo
 void silu_mul(const float* gate, const float* up, float* out, int64_t count);
 void add(float* acc, const float* x, int64_t count);
 void softmax(float* x, int64_t n);
-uint64_t read_stream(const uint8_t* p, int64_t n);
+uint64_t read_stream(const uint8_t* p, int64_t n, int64_t prefetch_ahead);
 float dot(const float* a, const float* b, int64_t n);
 void axpy(float a, const float* x, float* y, int64_t n);
 void attn_scores(const float* q, int64_t group, int64_t dim, const float* k, int64_t stride,

@@ -149,12 +149,14 @@ void softmax(float* x, int64_t n) {
 }
 
 
-uint64_t read_stream(const uint8_t* p, int64_t n) {
+uint64_t read_stream(const uint8_t* p, int64_t n, int64_t prefetch_ahead) {
   __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
   int64_t i = 0;
   for (; i + 128 <= n; i += 128) {
-    _mm_prefetch(reinterpret_cast<const char*>(p + i + 2048), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(p + i + 2048 + 64), _MM_HINT_T0);
+    if (prefetch_ahead > 0) {
+      _mm_prefetch(reinterpret_cast<const char*>(p + i + prefetch_ahead), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(p + i + prefetch_ahead + 64), _MM_HINT_T0);
+    }
     a0 = _mm256_xor_si256(a0, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i)));
     a1 = _mm256_xor_si256(a1, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 32)));
     a2 = _mm256_xor_si256(a2, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 64)));

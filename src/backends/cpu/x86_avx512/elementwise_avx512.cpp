@@ -134,13 +134,13 @@ void softmax(float* x, int64_t n) {
 }
 
 
-uint64_t read_stream(const uint8_t* p, int64_t n) {
+uint64_t read_stream(const uint8_t* p, int64_t n, int64_t prefetch_ahead) {
   __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
   int64_t i = 0;
   for (; i + 256 <= n; i += 256) {
-    // Prefetched ahead as the matmul kernels prefetch their weights (packed_avx512.cpp), so
-    // the roofline is what the same access pattern can reach.
-    for (int l = 0; l < 256; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p + i + 2048 + l), _MM_HINT_T0);
+    if (prefetch_ahead > 0)
+      for (int l = 0; l < 256; l += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(p + i + prefetch_ahead + l), _MM_HINT_T0);
     a0 = _mm512_xor_si512(a0, _mm512_load_si512(p + i));
     a1 = _mm512_xor_si512(a1, _mm512_load_si512(p + i + 64));
     a2 = _mm512_xor_si512(a2, _mm512_load_si512(p + i + 128));
