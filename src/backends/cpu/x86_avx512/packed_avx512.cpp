@@ -30,10 +30,20 @@ namespace {
 constexpr int kBlock = 32;
 // How far ahead of the loads the weight stream is prefetched, per stream (a tile reads two
 // groups' streams). Enough bytes must be in flight to cover the memory latency at a core's
-// bandwidth (Little's law): ~35 GB/s x ~100 ns is ~3.5 KB on a Zen 5 core, where 4 KiB read
-// ~10-15% faster than 2 KiB (bench_matmul, one token); on a Sapphire Rapids core (~15 GB/s)
-// 2 KiB was already enough and 4 KiB stays well inside L1 (two streams: 8 of 48 KiB).
+// bandwidth (Little's law): ~30 GB/s x ~100 ns is ~3 KB on a Zen 5 core, and 4 KiB stays
+// well inside L1 (two streams: 8 of 48 KiB). On weights in DRAM (bench_decode) 2 and 4 KiB
+// are within a few percent of each other there, either way round from run to run; without
+// prefetch decode is ~40% slower. On a Sapphire Rapids core (~15 GB/s) 2 KiB was enough.
 constexpr int64_t kPrefetchAhead = 4096;
+
+// How a one-token call (decode, bound by memory bandwidth) walks its row groups. Measured
+// with bench/bench_decode (one-token matmul over 1 GiB of weights against the read probe,
+// alternated; Zen 5 VM): Q4_0 and Q4_K read faster one group at a time (Q4_0 77 -> 87%
+// of the probe at one thread, 81 -> 87% at two; Q4_K 78 -> 99% at two threads in one run,
+// 95 -> 102% in another), while Q8_0 and the float types read slower so (F16 92 -> 67%: one
+// group's single chain of FMAs, 4 cycles per 32 bytes, cannot keep up with memory). A
+// token's operations and their order are the same either way, so outputs do not change.
+enum class DecodeGroups { Pairs, OneByOne };
 
 // kAct: the activations' format. Q8_0 takes a scale per block (Q8_32). Q4_0 takes one per 8
 // blocks (Q8_256, as Q4_K does): a block's dot then costs a convert and one FMA into the
@@ -41,6 +51,7 @@ constexpr int64_t kPrefetchAhead = 4096;
 // AMX kernel (gemm_int8_amx.cpp) fold 16 tokens fast with the very same operations.
 struct PackedQ8_0 {
   static constexpr ActFormat kAct = ActFormat::Q8_32;
+  static constexpr DecodeGroups kDecode = DecodeGroups::Pairs;
   static constexpr int kOffset = 128;
   static constexpr int64_t kGroupBlockBytes = 16 * 34;
   // Calls step(k, weights of k-step k) for the 8 k-steps of a group-block.
@@ -52,6 +63,7 @@ struct PackedQ8_0 {
 
 struct PackedQ4_0 {
   static constexpr ActFormat kAct = ActFormat::Q8_256;
+  static constexpr DecodeGroups kDecode = DecodeGroups::OneByOne;
   static constexpr int kOffset = 8;
   static constexpr int64_t kGroupBlockBytes = 16 * 18;
   template <typename Step>
@@ -162,9 +174,10 @@ void group_tile(const uint8_t* w, int64_t nb, const TokenActs* acts, float* y, i
 }
 
 // Runs tile(w, y, NG, NT) over a PackedTile's groups, two at a time (one for an odd last
-// group), with the group and token counts as compile-time constants (std::integral_constant).
+// group; one at a time for a single token when `decode` says so), with the group and token
+// counts as compile-time constants (std::integral_constant).
 template <typename Tile>
-void for_group_pairs(const PackedTile& t, int64_t group_bytes, Tile&& tile) {
+void for_group_pairs(const PackedTile& t, int64_t group_bytes, DecodeGroups decode, Tile&& tile) {
   static_assert(kPackedTokenTile == 8);
   auto run = [&](int64_t g, auto ng) {
     auto call = [&](auto nt) { tile(t.w + g * group_bytes, t.y + 16 * g, ng, nt); };
@@ -180,6 +193,8 @@ void for_group_pairs(const PackedTile& t, int64_t group_bytes, Tile&& tile) {
     }
   };
   int64_t g = 0;
+  if (decode == DecodeGroups::OneByOne && t.n_tokens == 1)
+    for (; g < t.n_groups; ++g) run(g, std::integral_constant<int, 1>{});
   for (; g + 2 <= t.n_groups; g += 2) run(g, std::integral_constant<int, 2>{});
   if (g < t.n_groups) run(g, std::integral_constant<int, 1>{});
 }
@@ -195,7 +210,7 @@ void packed_tile(const PackedTile& t) {
                reinterpret_cast<const float*>(base + layout.d_offset), base + layout.sums_offset};
   }
   const int64_t group_bytes = nb * Fmt::kGroupBlockBytes;
-  for_group_pairs(t, group_bytes, [&](const uint8_t* w, float* y, auto ng, auto nt) {
+  for_group_pairs(t, group_bytes, Fmt::kDecode, [&](const uint8_t* w, float* y, auto ng, auto nt) {
     constexpr int NG = decltype(ng)::value, NT = decltype(nt)::value;
     if constexpr (NT <= kIntTokens) {
       group_tile<Fmt, NG, NT>(w, nb, acts, y, t.y_stride, t.first_pass);
@@ -300,7 +315,7 @@ void packed_q4k_tile(const PackedTile& t) {
                reinterpret_cast<const int16_t*>(base + layout.sums_offset)};
   }
   const int64_t group_bytes = nsb * kQ4kGroupBytes;
-  for_group_pairs(t, group_bytes, [&](const uint8_t* w, float* y, auto ng, auto nt) {
+  for_group_pairs(t, group_bytes, DecodeGroups::OneByOne, [&](const uint8_t* w, float* y, auto ng, auto nt) {
     constexpr int NG = decltype(ng)::value, NT = decltype(nt)::value;
     if constexpr (NT <= kIntTokens) {
       q4k_group_tile<NG, NT>(w, nsb, acts, y, t.y_stride);
@@ -334,7 +349,24 @@ void float_group_tile(const uint8_t* w, int64_t cols, const float* const* x, flo
   for (int g = 0; g < NG; ++g)
     for (int t = 0; t < NT; ++t) acc[g][t] = _mm512_setzero_ps();
   const int64_t group_bytes = cols * 32;
-  for (int64_t k = 0; k < cols; ++k) {
+  int64_t k = 0;
+  if constexpr (NT == 1) {
+    // One token (decode): even and odd columns in separate chains, summed at the end, so a
+    // group advances two FMAs per 4-cycle latency and the loads run further ahead of them
+    // (bench_decode, F16 on DRAM: 1-6% more of the read roofline).
+    __m512 odd[NG];
+    for (int g = 0; g < NG; ++g) odd[g] = _mm512_setzero_ps();
+    for (; k + 2 <= cols; k += 2) {
+      for (int g = 0; g < NG; ++g) {
+        const uint8_t* p = w + g * group_bytes + k * 32;
+        _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead, _MM_HINT_T0);
+        acc[g][0] = _mm512_fmadd_ps(Elem::load16(p), _mm512_set1_ps(x[0][k]), acc[g][0]);
+        odd[g] = _mm512_fmadd_ps(Elem::load16(p + 32), _mm512_set1_ps(x[0][k + 1]), odd[g]);
+      }
+    }
+    for (int g = 0; g < NG; ++g) acc[g][0] = _mm512_add_ps(acc[g][0], odd[g]);
+  }
+  for (; k < cols; ++k) {
     __m512 wv[NG];
     for (int g = 0; g < NG; ++g) {
       const uint8_t* p = w + g * group_bytes + k * 32;
@@ -355,7 +387,7 @@ void packed_float_tile(const PackedTile& t) {
   const float* x[kPackedTokenTile];
   for (int k = 0; k < t.n_tokens; ++k) x[k] = reinterpret_cast<const float*>(t.act + k * t.act_stride);
   const int64_t group_bytes = t.cols * 32;
-  for_group_pairs(t, group_bytes, [&](const uint8_t* w, float* y, auto ng, auto nt) {
+  for_group_pairs(t, group_bytes, DecodeGroups::Pairs, [&](const uint8_t* w, float* y, auto ng, auto nt) {
     float_group_tile<Elem, decltype(ng)::value, decltype(nt)::value>(w, t.cols, x, y, t.y_stride);
   });
 }
