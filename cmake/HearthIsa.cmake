@@ -5,6 +5,9 @@ function(hearth_isa_flags sources)
   foreach(src IN LISTS sources)
     if(src MATCHES "/backends/cpu/x86_avx2/")
       set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c")
+    elseif(src MATCHES "/backends/cpu/x86_avx512_bf16/")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS
+        "-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni;-mavx512bf16")
     elseif(src MATCHES "/backends/cpu/x86_avx512/")
       set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS
         "-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni")

@@ -89,6 +89,16 @@ bool request_tile_state() {
 
 }  // namespace
 
+// AVX512-BF16 on top of the AVX-512 level (not required by it: Ice Lake lacks it).
+bool has_avx512_bf16() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool has = isa_supported(Isa::Avx512) && detect_cpu().avx512bf16;
+  return has;
+#else
+  return false;
+#endif
+}
+
 bool isa_supported(Isa isa) {
 #if defined(__x86_64__) || defined(__i386__)
   static const CpuFeatures cpu = detect_cpu();
@@ -121,7 +131,7 @@ const KernelTable& kernels_for(Isa isa) {
     case Isa::Amx:
       return kAmxKernels;
     case Isa::Avx512:
-      return kAvx512Kernels;
+      return has_avx512_bf16() ? kAvx512Bf16Kernels : kAvx512Kernels;
     case Isa::Avx2:
       return kAvx2Kernels;
     case Isa::Generic:

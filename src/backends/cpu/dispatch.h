@@ -16,6 +16,9 @@ namespace hearth::cpu {
 const char* isa_name(Isa isa);
 // Whether this CPU (and OS) can run the kernels of that level.
 bool isa_supported(Isa isa);
+// Whether this CPU has AVX512-BF16 beside the AVX-512 level (its table then runs batches
+// against BF16 weights on vdpbf16ps, with the activations rounded to bf16).
+bool has_avx512_bf16();
 // The table of one level; throws hearth::Error if this CPU cannot run it.
 const KernelTable& kernels_for(Isa isa);
 // The level active_kernels() picks for a HEARTH_ISA value (nullptr or "" = unset): the best

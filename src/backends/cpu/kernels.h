@@ -172,6 +172,7 @@ struct KernelTable {
 extern const KernelTable kGenericKernels;
 extern const KernelTable kAvx2Kernels;
 extern const KernelTable kAvx512Kernels;
+extern const KernelTable kAvx512Bf16Kernels;  // kAvx512Kernels plus AVX512-BF16 products
 extern const KernelTable kAmxKernels;
 
 }  // namespace hearth::cpu
