@@ -57,6 +57,15 @@ void dot_tile(const uint8_t* w, int64_t cols, const uint8_t* act, int64_t act_st
     for (int t = 0; t < NT; ++t) acc[g][t] = _mm512_setzero_ps();
   const int64_t group_bytes = cols * 32;
   const int64_t full_pairs = cols / 2;
+  // Column pair k2 of the NG groups (wp) against every token's activation pair k2.
+  auto products = [&](const __m512bh (&wp)[NG], int64_t k2) {
+    for (int t = 0; t < NT; ++t) {
+      int32_t x2;
+      std::memcpy(&x2, act + t * act_stride + 4 * k2, 4);
+      const __m512bh xb = reinterpret_cast<__m512bh>(_mm512_set1_epi32(x2));
+      for (int g = 0; g < NG; ++g) acc[g][t] = _mm512_dpbf16_ps(acc[g][t], wp[g], xb);
+    }
+  };
   for (int64_t k2 = 0; k2 < full_pairs; ++k2) {
     __m512bh wp[NG];
     for (int g = 0; g < NG; ++g) {
@@ -64,25 +73,15 @@ void dot_tile(const uint8_t* w, int64_t cols, const uint8_t* act, int64_t act_st
       _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead, _MM_HINT_T0);
       wp[g] = reinterpret_cast<__m512bh>(_mm512_permutexvar_epi16(pairs, _mm512_loadu_si512(p)));
     }
-    for (int t = 0; t < NT; ++t) {
-      int32_t x2;
-      std::memcpy(&x2, act + t * act_stride + 4 * k2, 4);
-      const __m512bh xb = reinterpret_cast<__m512bh>(_mm512_set1_epi32(x2));
-      for (int g = 0; g < NG; ++g) acc[g][t] = _mm512_dpbf16_ps(acc[g][t], wp[g], xb);
-    }
+    products(wp, k2);
   }
-  if (cols % 2 != 0) {  // the last column alone: its pair partner is a zero weight and x
+  if (cols % 2 != 0) {  // the last column alone: its partner is a zero weight and a zero x
     __m512bh wp[NG];
     for (int g = 0; g < NG; ++g) {
       const __m256i last = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + g * group_bytes + full_pairs * 64));
       wp[g] = reinterpret_cast<__m512bh>(_mm512_permutexvar_epi16(pairs, _mm512_zextsi256_si512(last)));
     }
-    for (int t = 0; t < NT; ++t) {
-      int32_t x2;
-      std::memcpy(&x2, act + t * act_stride + 4 * full_pairs, 4);
-      const __m512bh xb = reinterpret_cast<__m512bh>(_mm512_set1_epi32(x2));
-      for (int g = 0; g < NG; ++g) acc[g][t] = _mm512_dpbf16_ps(acc[g][t], wp[g], xb);
-    }
+    products(wp, full_pairs);
   }
   for (int g = 0; g < NG; ++g)
     for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride + 16 * g, acc[g][t]);
