@@ -6,6 +6,7 @@
 #include <new>
 
 #include "backends/cpu/dispatch.h"
+#include "backends/cpu/kernels.h"
 #include "core/thread_pool.h"
 
 namespace hearth {
@@ -40,7 +41,7 @@ double BandwidthProbe::read_gbs(int repetitions) {
   std::atomic<uint64_t> sink{0};
   double best = 0;
   for (int r = 0; r < repetitions; ++r)
-    for (const int64_t ahead : {int64_t{0}, int64_t{2048}, int64_t{4096}}) {
+    for (const int64_t ahead : {int64_t{0}, cpu::kWeightPrefetchAhead / 2, cpu::kWeightPrefetchAhead}) {
       const auto t0 = std::chrono::steady_clock::now();
       pool_.parallel_for(pages, [&](int64_t b, int64_t e, int) {
         sink.fetch_xor(read(buf + b * kPage, (e - b) * kPage, ahead), std::memory_order_relaxed);

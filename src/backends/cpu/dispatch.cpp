@@ -73,6 +73,12 @@ CpuFeatures detect_cpu() {
   return f;
 }
 
+// CPUID read once per process.
+const CpuFeatures& cpu_features() {
+  static const CpuFeatures cpu = detect_cpu();
+  return cpu;
+}
+
 // Linux hands out the 8 KiB tile state per process on request (arch_prctl
 // ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA); without the grant the first tile instruction
 // kills the process with SIGILL. Asked once; a refusal leaves the AMX level unsupported.
@@ -92,7 +98,7 @@ bool request_tile_state() {
 // AVX512-BF16 on top of the AVX-512 level (not required by it: Ice Lake lacks it).
 bool has_avx512_bf16() {
 #if defined(__x86_64__) || defined(__i386__)
-  static const bool has = isa_supported(Isa::Avx512) && detect_cpu().avx512bf16;
+  static const bool has = isa_supported(Isa::Avx512) && cpu_features().avx512bf16;
   return has;
 #else
   return false;
@@ -101,7 +107,7 @@ bool has_avx512_bf16() {
 
 bool isa_supported(Isa isa) {
 #if defined(__x86_64__) || defined(__i386__)
-  static const CpuFeatures cpu = detect_cpu();
+  const CpuFeatures& cpu = cpu_features();
   switch (isa) {
     case Isa::Generic:
       return true;

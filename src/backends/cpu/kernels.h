@@ -68,6 +68,15 @@ using GemvTileFn = void (*)(const GemvTile& tile);
 // Activations in the kernel's format (Q8_32 with the block sums filled, or Q8_256). Writes
 // y[t * y_stride + 16 g + i].
 inline constexpr int kPackedTokenTile = 8;
+
+// How far ahead of their loads the AVX-512 kernels prefetch a weight stream (each row group
+// is one stream), and the farthest distance the bandwidth probe tries. Enough bytes must be
+// in flight to cover the memory latency at a core's bandwidth (Little's law): ~30 GB/s x
+// ~100 ns is ~3 KB on a Zen 5 core, and 4 KiB stays well inside L1 (two streams: 8 of
+// 48 KiB). On weights in DRAM (bench_decode) 2 and 4 KiB are within a few percent of each
+// other there, either way round from run to run; without prefetch decode is ~40% slower. On
+// a Sapphire Rapids core (~15 GB/s) 2 KiB was enough.
+inline constexpr int64_t kWeightPrefetchAhead = 4096;
 struct PackedTile {
   const uint8_t* w;
   int64_t n_groups;

@@ -28,13 +28,8 @@ namespace hearth::cpu::avx512 {
 namespace {
 
 constexpr int kBlock = 32;
-// How far ahead of the loads the weight stream is prefetched, per stream (a tile reads two
-// groups' streams). Enough bytes must be in flight to cover the memory latency at a core's
-// bandwidth (Little's law): ~30 GB/s x ~100 ns is ~3 KB on a Zen 5 core, and 4 KiB stays
-// well inside L1 (two streams: 8 of 48 KiB). On weights in DRAM (bench_decode) 2 and 4 KiB
-// are within a few percent of each other there, either way round from run to run; without
-// prefetch decode is ~40% slower. On a Sapphire Rapids core (~15 GB/s) 2 KiB was enough.
-constexpr int64_t kPrefetchAhead = 4096;
+// How far ahead of the loads each weight stream is prefetched (kernels.h says why 4 KiB).
+constexpr int64_t kPrefetchAhead = kWeightPrefetchAhead;
 
 // How a one-token call (decode, bound by memory bandwidth) walks its row groups. Measured
 // with bench/bench_decode (one-token matmul over 1 GiB of weights against the read probe,

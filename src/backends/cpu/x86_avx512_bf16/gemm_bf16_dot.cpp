@@ -35,19 +35,11 @@ int64_t act_row_bytes(int64_t cols) { return (((cols + 1) / 2) * 4 + kRowAlign -
 
 // Tokens per tile: 2 groups x 8 tokens are 16 accumulator chains, a paired weight serving 8.
 constexpr int kTokens = 8;
-// How far ahead the weight stream is prefetched (as the FMA tiles do, packed_avx512.cpp).
-constexpr int64_t kPrefetchAhead = 4096;
-
 // Lane i of a 64-byte column pair [k: rows 0..15][k + 1: rows 0..15] -> (row i at k, row i
 // at k + 1): 16-bit element 2i takes element i, element 2i + 1 takes element 16 + i.
-__m512i pair_index() {
-  alignas(64) uint16_t idx[32];
-  for (int i = 0; i < 16; ++i) {
-    idx[2 * i] = static_cast<uint16_t>(i);
-    idx[2 * i + 1] = static_cast<uint16_t>(16 + i);
-  }
-  return _mm512_load_si512(idx);
-}
+alignas(64) constexpr uint16_t kPairIndex[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,
+                                                 21, 6, 22, 7, 23, 8,  24, 9,  25, 10, 26,
+                                                 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
 
 template <int NG, int NT>
 void dot_tile(const uint8_t* w, int64_t cols, const uint8_t* act, int64_t act_stride, float* y,
@@ -70,7 +62,7 @@ void dot_tile(const uint8_t* w, int64_t cols, const uint8_t* act, int64_t act_st
     __m512bh wp[NG];
     for (int g = 0; g < NG; ++g) {
       const uint8_t* p = w + g * group_bytes + k2 * 64;
-      _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead, _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(p) + kWeightPrefetchAhead, _MM_HINT_T0);
       wp[g] = reinterpret_cast<__m512bh>(_mm512_permutexvar_epi16(pairs, _mm512_loadu_si512(p)));
     }
     products(wp, k2);
@@ -123,7 +115,7 @@ void prepare_bf16_pairs(const float* x, int64_t /*n_tokens*/, int64_t cols, int6
 }
 
 void gemm_bf16_dot(const PackedGemm& p) {
-  const __m512i pairs = pair_index();
+  const __m512i pairs = _mm512_load_si512(kPairIndex);
   const int64_t group_bytes = p.cols * 32;
   const int64_t stride = act_row_bytes(p.cols);
   auto run = [&](int64_t g, auto ng) {
